@@ -1,0 +1,63 @@
+"""Extraction layers. Each layer is one module and one spaCy pipeline component.
+
+Components communicate only through the `Doc._` attributes registered here, and each
+writes the final pydantic objects of `lagebild.schema` (no second internal model):
+    doc._.lb_entities    list[Entity]      (entities.py)
+    doc._.lb_times       list[TimeExpr]    (time.py)
+    doc._.lb_statements  list[Statement]   (attribution.py)
+    doc._.lb_quantities  list[Quantity]    (quantities.py)
+    doc._.lb_events      list[Event]       (events.py)
+    doc._.lb_published   datetime.date | None, set by the caller before the pipeline runs
+Token mood (Konjunktiv) is kept in the standard `token.morph` (`Mood=Sub`), so a trained
+morphologizer can replace the rule-based one without touching the consumers.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Doc, Span, Token
+
+from ..schema import Span as SpanModel
+
+LAYER_ATTRS = ("lb_entities", "lb_times", "lb_statements", "lb_quantities", "lb_events")
+
+for _name in LAYER_ATTRS:
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=None)
+if not Doc.has_extension("lb_published"):
+    Doc.set_extension("lb_published", default=None)
+if not Doc.has_extension("lb_entity_index"):
+    # char start -> (end, entity id) for every entity mention; built by entities.py
+    Doc.set_extension("lb_entity_index", default=None)
+
+
+def span_model(doc: Doc, start: int, end: int) -> SpanModel:
+    """A schema span for character offsets [start, end) of `doc.text`."""
+    return SpanModel(start=start, end=end, text=doc.text[start:end])
+
+
+def token_span(tokens: Span | Token | list[Token]) -> SpanModel:
+    """A schema span covering spaCy tokens or a spaCy span."""
+    if isinstance(tokens, Token):
+        doc, start, end = tokens.doc, tokens.idx, tokens.idx + len(tokens)
+    elif isinstance(tokens, Span):
+        doc, start, end = tokens.doc, tokens.start_char, tokens.end_char
+    else:
+        doc = tokens[0].doc
+        start, end = tokens[0].idx, tokens[-1].idx + len(tokens[-1])
+    return span_model(doc, start, end)
+
+
+def is_subjunctive(token: Token) -> bool:
+    return "Sub" in token.morph.get("Mood")
+
+
+def entity_at(doc: Doc, start: int, end: int) -> str | None:
+    """Id of the entity with a mention overlapping [start, end), preferring the longest."""
+    index = doc._.lb_entity_index or {}
+    best: tuple[int, str] | None = None
+    for m_start, (m_end, ent_id) in index.items():
+        if m_start < end and start < m_end:
+            length = m_end - m_start
+            if best is None or length > best[0]:
+                best = (length, ent_id)
+    return best[1] if best else None

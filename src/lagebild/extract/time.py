@@ -1,0 +1,12 @@
+"""Layer: time. (Placeholder until the layer lands.)"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+
+@Language.component("lagebild_times")
+def time_component(doc: Doc) -> Doc:
+    doc._.lb_times = []
+    return doc
