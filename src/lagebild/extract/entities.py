@@ -1,12 +1,291 @@
-"""Layer: entities. (Placeholder until the layer lands.)"""
+"""Layer: entities — who and what is named, merged into one entity per referent.
+
+Sources of mentions, in order of trust:
+1. the package gazetteer (`data/states.tsv`, `data/entity_aliases.tsv`, plus CLDR state names from
+   Babel): states, their adjectives and demonyms (*russische*, *Russen* -> Russland), capitals used
+   as metonyms (*Pjöngjang* -> Nordkorea), fixed organisations (UN, Pentagon, Kreml);
+2. the trained NER model (GermEval labels PER/LOC/ORG/OTH with -deriv/-part variants) for
+   everything the gazetteer cannot know: people, parties, cities, events.
+Within a document, person names are merged by their parts (*Kim Jong-un*, *Kim*, *Kims*), and
+genitive forms by their base (*Russlands*). Cross-document identity is the corpus layer's job.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
+
+from ..resources import read_tsv
+from ..schema import Entity, EntityLinks, Mention
+
+_ADJ_ENDINGS = ("en", "er", "es", "em", "e", "")
+#: Words before a capital that make it a place rather than a stand-in for the government.
+_PLACE_PREPS = {"in", "nach", "aus", "bei", "nahe", "um", "vor", "bis", "durch", "über", "im",
+                "hauptstadt", "stadt"}
+_LOC_WORDS = re.compile(r"(Meer|Gebirge|See|Golf|Küste|Region|[Gg]ebiet|Halbinsel|Kanal|Tal)\b")
+_COMPASS = ("Nord", "Süd", "Ost", "West", "Zentral", "Mittel")
+_MAX_NAME_TOKENS = 5
+
+
+@dataclass(frozen=True)
+class GazEntry:
+    key: str  # canonical entity key
+    type: str
+    kind: str  # name | adjectival | metonym | city
+    iso: str | None = None
+    geonames: int | None = None
+
+
+@dataclass
+class Gazetteer:
+    names: dict[tuple[str, ...], GazEntry] = field(default_factory=dict)
+    adjectives: dict[str, GazEntry] = field(default_factory=dict)
+    demonyms: dict[str, GazEntry] = field(default_factory=dict)
+    capitals: dict[tuple[str, ...], tuple[GazEntry, GazEntry]] = field(default_factory=dict)
+    geonames: dict[str, int] = field(default_factory=dict)
+
+
+def _toks(name: str) -> tuple[str, ...]:
+    return tuple(name.replace("-", " - ").split()) if " " in name else (name,)
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """Build lookup tables once per process from the package's data files and Babel."""
+    gaz = Gazetteer()
+    iso_to_name: dict[str, str] = {}
+    for row in read_tsv("states.tsv"):
+        iso, name = row["iso"], row["name"]
+        iso_to_name[iso] = name
+        geo = int(row["geonames"]) if row.get("geonames") else None
+        entry = GazEntry(name, "GPE", "name", iso, geo)
+        for alias in [name, *filter(None, (row.get("aliases") or "").split("|"))]:
+            gaz.names[tuple(alias.split())] = entry
+        for adj in filter(None, (row.get("adj") or "").split("|")):
+            gaz.adjectives[adj.lower()] = GazEntry(name, "GPE", "adjectival", iso, geo)
+        for dem in filter(None, (row.get("demonyms") or "").split("|")):
+            gaz.demonyms[dem] = GazEntry(name, "GPE", "adjectival", iso, geo)
+        cap_geo = int(row["capital_geonames"]) if row.get("capital_geonames") else None
+        capitals = [c for c in (row.get("capital") or "").split("|") if c]
+        for cap in capitals:
+            city = GazEntry(capitals[0], "GPE", "city", None, cap_geo)
+            gaz.capitals[tuple(cap.split())] = (GazEntry(name, "GPE", "metonym", iso, geo), city)
+    try:  # CLDR names: every state Babel knows, not only the ones in our table
+        from babel import Locale
+
+        for iso, cldr in Locale("de").territories.items():
+            if len(iso) == 2 and iso.isalpha():
+                key = iso_to_name.get(iso, cldr)
+                gaz.names.setdefault(tuple(cldr.split()), GazEntry(key, "GPE", "name", iso))
+    except Exception:  # noqa: BLE001 - Babel data missing must not break analysis
+        pass
+    for row in read_tsv("entity_aliases.tsv"):
+        entry = GazEntry(row["canonical"], row["type"], "name", row.get("iso") or None)
+        for alias in [row["canonical"], *filter(None, (row.get("aliases") or "").split("|"))]:
+            gaz.names[tuple(alias.split())] = entry
+    # demonym plurals that equal a state name (Polen, Schweden, Ungarn) are names
+    for key in list(gaz.demonyms):
+        if (key,) in gaz.names:
+            del gaz.demonyms[key]
+    return gaz
+
+
+@dataclass
+class _Cand:
+    start: int
+    end: int
+    type: str
+    kind: str
+    key: str | None = None  # canonical key when known from the gazetteer
+    iso: str | None = None
+    geonames: int | None = None
+
+
+_NER_TYPE = {"PER": "PER", "ORG": "ORG", "LOC": "GPE", "OTH": "MISC"}
+
+
+def _strip_genitive(text: str) -> str:
+    if len(text) > 3 and text.endswith("s") and not text.endswith("ss"):
+        return text[:-1]
+    return text
+
+
+def _lookup_name(gaz: Gazetteer, words: tuple[str, ...]) -> GazEntry | None:
+    entry = gaz.names.get(words)
+    if entry is None and words[-1].endswith("s"):
+        entry = gaz.names.get((*words[:-1], _strip_genitive(words[-1])))
+    return entry
+
+
+def _adjective(gaz: Gazetteer, token: Token) -> GazEntry | None:
+    low = token.lower_
+    for ending in _ADJ_ENDINGS:
+        if ending and not low.endswith(ending):
+            continue
+        stem = low[: len(low) - len(ending)] if ending else low
+        entry = gaz.adjectives.get(stem)
+        if entry is not None:
+            return entry
+    return None
+
+
+def _is_place_use(doc: Doc, start_tok: int) -> bool:
+    """A capital after a locative preposition, or as a dateline, names the city itself."""
+    if start_tok > 0 and doc[start_tok - 1].lower_ in _PLACE_PREPS:
+        return True
+    at_par_start = start_tok == 0 or "\n" in doc[start_tok - 1].text_with_ws
+    nxt = doc[start_tok + 1].text if start_tok + 1 < len(doc) else ""
+    return at_par_start and nxt in {"–", "-", "—", "(", ":"}
+
+
+def _gazetteer_candidates(doc: Doc, gaz: Gazetteer) -> list[_Cand]:
+    cands: list[_Cand] = []
+    i, n = 0, len(doc)
+    while i < n:
+        tok = doc[i]
+        if not tok.text[:1].isalpha():
+            i += 1
+            continue
+        matched = False
+        if tok.text[:1].isupper():
+            for length in range(min(_MAX_NAME_TOKENS, n - i), 0, -1):
+                words = tuple(t.text for t in doc[i : i + length])
+                entry = _lookup_name(gaz, words)
+                if entry is not None:
+                    span = doc[i : i + length]
+                    cands.append(_Cand(span.start_char, span.end_char, entry.type, "name",
+                                       entry.key, entry.iso, entry.geonames))
+                    i += length
+                    matched = True
+                    break
+                cap = gaz.capitals.get(words) or (
+                    gaz.capitals.get((*words[:-1], _strip_genitive(words[-1]))))
+                if cap is not None:
+                    span = doc[i : i + length]
+                    state, city = cap
+                    if _is_place_use(doc, i):
+                        cands.append(_Cand(span.start_char, span.end_char, "GPE", "name",
+                                           city.key, None, city.geonames))
+                    else:
+                        cands.append(_Cand(span.start_char, span.end_char, "GPE", "metonym",
+                                           state.key, state.iso, state.geonames))
+                    i += length
+                    matched = True
+                    break
+        if matched:
+            continue
+        entry = gaz.demonyms.get(tok.text) or _adjective(gaz, tok)
+        if entry is not None:
+            cands.append(_Cand(tok.idx, tok.idx + len(tok), "GPE", "adjectival", entry.key,
+                               entry.iso, entry.geonames))
+        elif "-" in tok.text[1:-1]:
+            head = tok.text.split("-", 1)[0]
+            part = _lookup_name(gaz, (head,))
+            if part is not None and (tok.text,) not in gaz.names:
+                cands.append(_Cand(tok.idx, tok.idx + len(head), part.type, "part", part.key,
+                                   part.iso, part.geonames))
+        i += 1
+    return cands
+
+
+def _ner_candidates(doc: Doc, gaz: Gazetteer) -> list[_Cand]:
+    cands: list[_Cand] = []
+    for ent in doc.ents:
+        label = ent.label_.upper()
+        base = label[:3]
+        etype = _NER_TYPE.get(base)
+        if etype is None:
+            continue
+        text = ent.text
+        if label.endswith("DERIV"):
+            continue  # adjectives: only those the gazetteer resolves to a state are kept
+        if label.endswith("PART"):
+            if "-" not in text:
+                continue
+            head = text.split("-", 1)[0]
+            cands.append(_Cand(ent.start_char, ent.start_char + len(head), etype, "part"))
+            continue
+        if etype == "GPE" and (_LOC_WORDS.search(text) or (
+                text.startswith(_COMPASS) and text[:1].isupper() and len(text.split()) == 1
+                and not _lookup_name(gaz, (text,)))):
+            etype = "LOC"
+        cands.append(_Cand(ent.start_char, ent.end_char, etype, "name"))
+    return cands
+
+
+def _merge_candidates(gaz_cands: list[_Cand], ner_cands: list[_Cand]) -> list[_Cand]:
+    """Gazetteer wins where both overlap; NER fills the rest. No overlapping mentions."""
+    taken: list[tuple[int, int]] = [(c.start, c.end) for c in gaz_cands]
+    out = list(gaz_cands)
+    for c in ner_cands:
+        if any(c.start < e and s < c.end for s, e in taken):
+            continue
+        out.append(c)
+        taken.append((c.start, c.end))
+    out.sort(key=lambda c: c.start)
+    return out
+
+
+def _person_key(text: str, persons: dict[str, str]) -> str:
+    """Merge 'Kim', 'Kims', 'Putin' into a longer name already seen ('Kim Jong-un')."""
+    words = text.split()
+    if len(words) > 1:
+        return text
+    word = words[0]
+    for candidate in (word, _strip_genitive(word)):
+        for full in persons:
+            parts = full.split()
+            if len(parts) > 1 and candidate in (parts[0], parts[-1]):
+                return full
+        if candidate in persons:
+            return candidate
+    return word
+
+
+def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
+    text = doc.text
+    # full person names first, so that short forms anywhere in the text merge into them
+    persons: dict[str, str] = {}
+    for c in sorted((c for c in cands if c.type == "PER" and c.kind == "name"),
+                    key=lambda c: -(c.end - c.start)):
+        name = text[c.start : c.end]
+        key = _person_key(name, persons)
+        persons.setdefault(key, key)
+        c.key = key
+    for c in cands:
+        if c.type == "PER" and c.kind == "part":
+            c.key = _person_key(text[c.start : c.end], persons)
+    by_key: dict[tuple[str, str], Entity] = {}
+    order: list[Entity] = []
+    index: dict[int, tuple[int, str]] = {}
+    surface: dict[str, str] = {}
+    for c in cands:
+        mtext = text[c.start : c.end]
+        if c.key is None:
+            base = _strip_genitive(mtext)
+            c.key = base if base in surface else mtext
+            surface.setdefault(mtext, mtext)
+        etype = c.type
+        k = (c.key, etype)
+        ent = by_key.get(k)
+        if ent is None:
+            ent = Entity(id=f"e{len(order) + 1}", name=c.key, type=etype,  # type: ignore[arg-type]
+                         links=EntityLinks(iso3166=c.iso, geonames=c.geonames))
+            by_key[k] = ent
+            order.append(ent)
+        ent.mentions.append(Mention(start=c.start, end=c.end, text=mtext, kind=c.kind))  # type: ignore[arg-type]
+        index[c.start] = (c.end, ent.id)
+    doc._.lb_entity_index = index
+    return order
 
 
 @Language.component("lagebild_entities")
 def entities_component(doc: Doc) -> Doc:
-    doc._.lb_entities = []
+    gaz = gazetteer()
+    cands = _merge_candidates(_gazetteer_candidates(doc, gaz), _ner_candidates(doc, gaz))
+    doc._.lb_entities = build_entities(doc, cands)
     return doc

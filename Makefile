@@ -1,0 +1,37 @@
+# Lagebild — the two commands a new machine needs: `make demo` and `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+SHARED  ?= ../shared
+EXAMPLE ?= examples/beispiel_grenzkonflikt.txt
+export OMP_NUM_THREADS ?= 1
+
+.PHONY: install demo test lint bench eval models train-ner train-tagger train-parser train-attribution clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(BIN)/lagebild analyze $(EXAMPLE) --published 2026-03-04 --format text
+
+lint: install
+	$(BIN)/ruff check src tests training benchmarks
+
+test: install lint
+	$(BIN)/python -m pytest -q -ra
+
+eval: install
+	$(BIN)/lagebild eval $(SHARED)/gold --quotes $(SHARED)/data/quotes_wikinews/dev
+
+bench: install
+	$(BIN)/python benchmarks/bench.py --shared $(SHARED) --out benchmarks/results.json
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

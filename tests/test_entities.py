@@ -1,0 +1,46 @@
+"""Entity normalisation: demonyms, capitals as metonyms, aliases merged within a document."""
+
+from __future__ import annotations
+
+import lagebild
+
+
+def _by_name(record):
+    return {e.name: e for e in record.entities}
+
+
+def test_states_adjectives_and_metonyms():
+    text = ("Moskau hat die Vorwürfe zurückgewiesen. Russische Truppen stehen weiter in der Ukraine, "
+            "und die Russen rechnen nicht mit Widerstand. In Moskau demonstrierten am Abend Hunderte. "
+            "Kiew fordert Hilfe von Frankreichs Regierung.")
+    rec = lagebild.analyze(text)
+    ents = _by_name(rec)
+    russia = ents["Russland"]
+    assert russia.links.iso3166 == "RU" and russia.type == "GPE"
+    kinds = [(m.text, m.kind) for m in russia.mentions]
+    assert ("Moskau", "metonym") in kinds  # the government, not the city
+    assert ("Russische", "adjectival") in kinds and ("Russen", "adjectival") in kinds
+    city = ents["Moskau"]  # "In Moskau": the place
+    assert [m.text for m in city.mentions] == ["Moskau"]
+    assert ("Kiew", "metonym") in [(m.text, m.kind) for m in ents["Ukraine"].mentions]
+    assert [m.text for m in ents["Frankreich"].mentions] == ["Frankreichs"]
+    assert rec.check_offsets() == []
+
+
+def test_hyphen_parts_and_aliases():
+    text = ("Der US-Gesandte sprach vor der UNO. Die Vereinten Nationen und die USA "
+            "berieten im UN-Sicherheitsrat.")
+    ents = _by_name(lagebild.analyze(text))
+    usa = ents["USA"]
+    assert ("US", "part") in [(m.text, m.kind) for m in usa.mentions]
+    assert {m.text for m in ents["Vereinte Nationen"].mentions} == {"UNO", "Vereinten Nationen"}
+    assert "UN-Sicherheitsrat" in ents  # a named compound is one mention, no part
+    assert len(ents["Vereinte Nationen"].mentions) == 2
+
+
+def test_entity_index_covers_all_mentions(nlp):
+    doc = nlp("Die Türkei und Griechenland verhandeln in Athen. Ankara lehnt ab.")
+    index = doc._.lb_entity_index
+    mentions = [m for e in doc._.lb_entities for m in e.mentions]
+    assert len(index) == len(mentions)
+    assert all(index[m.start][0] == m.end for m in mentions)
