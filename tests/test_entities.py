@@ -44,3 +44,38 @@ def test_entity_index_covers_all_mentions(nlp):
     mentions = [m for e in doc._.lb_entities for m in e.mentions]
     assert len(index) == len(mentions)
     assert all(index[m.start][0] == m.end for m in mentions)
+
+
+def test_name_found_once_is_tagged_everywhere():
+    """Document-level consistency: every occurrence of a recognised surname is a mention."""
+    from spacy.tokens import Span
+
+    from lagebild.extract.entities import entities_component
+    from lagebild.nlp import build_nlp
+
+    nlp = build_nlp(use_models=False)
+    doc = nlp.make_doc("Die Analystin Petra Lindqvist warnte. Laut Lindqvist fehlen Soldaten. "
+                       "Lindqvists Bericht kam spät.")
+    for _, proc in nlp.pipeline[:2]:
+        doc = proc(doc)
+    doc.ents = [Span(doc, 2, 4, label="PER")]  # as if the NER had found only the first one
+    doc = entities_component(doc)
+    person = next(e for e in doc._.lb_entities if e.type == "PER")
+    assert person.name == "Petra Lindqvist"
+    assert [m.text for m in person.mentions] == ["Petra Lindqvist", "Lindqvist", "Lindqvists"]
+
+
+def test_part_of_a_known_person_joins_the_person():
+    from spacy.tokens import Span
+
+    from lagebild.extract.entities import entities_component
+    from lagebild.nlp import build_nlp
+
+    nlp = build_nlp(use_models=False)
+    doc = nlp.make_doc("Präsident Aram Veskovic regiert hart. Das Veskovic-Regime schweigt.")
+    for _, proc in nlp.pipeline[:2]:
+        doc = proc(doc)
+    doc.ents = [Span(doc, 1, 3, label="PER"), Span(doc, 7, 8, label="ORGpart")]
+    doc = entities_component(doc)
+    person = next(e for e in doc._.lb_entities if e.type == "PER")
+    assert ("Veskovic", "part") in [(m.text, m.kind) for m in person.mentions]

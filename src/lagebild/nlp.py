@@ -30,14 +30,17 @@ LAYERS = (
 
 def build_nlp(use_models: bool = True) -> Language:
     """A fresh pipeline. `use_models=False` gives the rules-only pipeline (for tests/ablation)."""
-    nlp = spacy.blank("de")
-    nlp.add_pipe("lagebild_sentences")
-    nlp.add_pipe("lagebild_morph")
     ner_dir = model_path("ner")
     if use_models and (ner_dir / "meta.json").exists():
-        ner_nlp = spacy.load(ner_dir)
-        for name in ner_nlp.pipe_names:
-            nlp.add_pipe(name, name=f"ner_{name}" if name != "ner" else "ner", source=ner_nlp)
+        # Start from the NER pipeline itself rather than sourcing its component into a blank
+        # one: its static vectors live in the vocab and must come along.
+        nlp = spacy.load(ner_dir)
+        nlp.add_pipe("lagebild_sentences", first=True)
+        nlp.add_pipe("lagebild_morph", after="lagebild_sentences")
+    else:
+        nlp = spacy.blank("de")
+        nlp.add_pipe("lagebild_sentences")
+        nlp.add_pipe("lagebild_morph")
     for layer in LAYERS:
         nlp.add_pipe(layer)
     nlp.max_length = 2_000_000

@@ -257,8 +257,10 @@ def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
         persons.setdefault(key, key)
         c.key = key
     for c in cands:
-        if c.type == "PER" and c.kind == "part":
-            c.key = _person_key(text[c.start : c.end], persons)
+        if c.kind == "part" and c.key is None:
+            key = _person_key(text[c.start : c.end], persons)
+            if key in persons:  # 'Kim' in 'Kim-Diktatur' is the person, whatever NER said
+                c.type, c.key = "PER", key
     by_key: dict[tuple[str, str], Entity] = {}
     order: list[Entity] = []
     index: dict[int, tuple[int, str]] = {}
@@ -283,9 +285,43 @@ def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
     return order
 
 
+def _propagate(doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+    """Tag every other occurrence of a name the NER found once in this document.
+
+    NER decides per sentence; a name is a name throughout the article ("laut Gressel" ...
+    "sagte Gressel"). Only capitalised tokens, surnames and full single-token names of
+    PER/ORG/MISC entities, so common words are not swept in.
+    """
+    text = doc.text
+    forms: dict[str, str] = {}
+    for c in cands:
+        if c.kind != "name" or c.type not in {"PER", "ORG", "MISC"}:
+            continue
+        words = text[c.start : c.end].split()
+        keys = [words[-1]] if c.type == "PER" else ([words[0]] if len(words) == 1 else [])
+        for w in keys:
+            w = _strip_genitive(w) if c.type == "PER" else w
+            if len(w) >= 3 and w[:1].isupper():
+                forms.setdefault(w, c.type)
+    if not forms:
+        return cands
+    covered = [(c.start, c.end) for c in cands]
+    extra: list[_Cand] = []
+    for tok in doc:
+        etype = forms.get(tok.text) or forms.get(_strip_genitive(tok.text))
+        if etype is None:
+            continue
+        start, end = tok.idx, tok.idx + len(tok)
+        if any(s < end and start < e for s, e in covered):
+            continue
+        extra.append(_Cand(start, end, etype, "name"))
+    return sorted(cands + extra, key=lambda c: c.start) if extra else cands
+
+
 @Language.component("lagebild_entities")
 def entities_component(doc: Doc) -> Doc:
     gaz = gazetteer()
     cands = _merge_candidates(_gazetteer_candidates(doc, gaz), _ner_candidates(doc, gaz))
+    cands = _propagate(doc, cands)
     doc._.lb_entities = build_entities(doc, cands)
     return doc
