@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .cli_corpus import add_commands as add_corpus_commands
 from .ingest import MAX_BYTES, InputError, read_path
 
 INPUT_SUFFIXES = {".txt", ".text", ".html", ".htm", ".xhtml", ".md"}
@@ -158,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("schema", help="print the JSON Schema of the record format")
     s.set_defaults(func=cmd_schema)
+    add_corpus_commands(sub)
     return parser
 
 
