@@ -33,6 +33,7 @@ eval: install
 bench: install
 	$(BIN)/python benchmarks/bench.py --shared $(SHARED) --out benchmarks/results.json
 	$(BIN)/python benchmarks/bench_corpus.py --shared $(SHARED)
+	$(BIN)/python benchmarks/bench_web.py --shared $(SHARED)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

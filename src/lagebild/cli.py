@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .cli_corpus import add_commands as add_corpus_commands
+from .cli_web import add_commands as add_web_commands
 from .ingest import MAX_BYTES, InputError, read_path
 
 INPUT_SUFFIXES = {".txt", ".text", ".html", ".htm", ".xhtml", ".md"}
@@ -160,6 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("schema", help="print the JSON Schema of the record format")
     s.set_defaults(func=cmd_schema)
     add_corpus_commands(sub)
+    add_web_commands(sub)
     return parser
 
 
