@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,spark]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -34,6 +34,7 @@ bench: install
 	$(BIN)/python benchmarks/bench.py --shared $(SHARED) --out benchmarks/results.json
 	$(BIN)/python benchmarks/bench_corpus.py --shared $(SHARED)
 	$(BIN)/python benchmarks/bench_web.py --shared $(SHARED)
+	$(BIN)/python benchmarks/bench_batch.py --shared $(SHARED)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .cli_batch import add_commands as add_batch_commands
 from .cli_corpus import add_commands as add_corpus_commands
 from .cli_web import add_commands as add_web_commands
 from .ingest import MAX_BYTES, InputError, read_path
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_schema)
     add_corpus_commands(sub)
     add_web_commands(sub)
+    add_batch_commands(sub)
     return parser
 
 
