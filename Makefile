@@ -36,5 +36,21 @@ bench: install
 	$(BIN)/python benchmarks/bench_web.py --shared $(SHARED)
 	$(BIN)/python benchmarks/bench_batch.py --shared $(SHARED)
 
+# Rebuild every shipped model from ../shared/data (hours on one core; CI does not run these:
+# it loads the committed models and checks their scores on slices).
+train-ner: install
+	$(BIN)/python training/ner/run.py
+
+train-tagger: install
+	$(BIN)/python training/morph/run.py
+
+train-parser: install
+	$(BIN)/python training/parser/run.py
+
+train-attribution: install
+	$(BIN)/python training/attribution/train_crf.py
+
+models: train-ner train-tagger train-parser train-attribution
+
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

@@ -1,4 +1,5 @@
-"""Command line: `lagebild analyze|eval|schema`.
+"""Command line: `lagebild analyze|eval|schema` here; corpus, web and batch commands are
+registered by `cli_corpus`, `cli_web` and `cli_batch`.
 
 Batch semantics follow what analysts need on real folders of scraped articles: one bad
 file never stops the run, every failure is reported with its reason, and re-running
@@ -138,7 +139,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lagebild", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="lagebild",
+        description="German news articles to a sourced record: entities, who said what, "
+        "claimed figures and political events, with character offsets.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     a = sub.add_parser("analyze", help="analyse German articles (text or HTML) into records")
