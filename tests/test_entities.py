@@ -79,3 +79,11 @@ def test_part_of_a_known_person_joins_the_person():
     doc = entities_component(doc)
     person = next(e for e in doc._.lb_entities if e.type == "PER")
     assert ("Veskovic", "part") in [(m.text, m.kind) for m in person.mentions]
+
+
+def test_seat_of_an_organisation_is_a_metonym():
+    ents = _by_name(lagebild.analyze(
+        "Brüssel erwägt neue Hilfen für die Region. Die Minister trafen sich dazu in Brüssel."))
+    eu = ents["Europäische Union"]
+    assert [(m.text, m.kind) for m in eu.mentions] == [("Brüssel", "metonym")]
+    assert [m.text for m in ents["Brüssel"].mentions] == ["Brüssel"]

@@ -14,7 +14,7 @@ import spacy
 from spacy.language import Language
 
 from . import extract  # noqa: F401  (registers Doc extensions)
-from .extract import attribution, entities, events, morph, quantities, time  # noqa: F401
+from .extract import attribution, entities, events, morph, ner_crf, quantities, time  # noqa: F401
 from .resources import model_path
 
 #: Pipeline order matters: attribution needs entities (speakers) and mood; quantities

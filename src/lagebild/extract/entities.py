@@ -87,6 +87,10 @@ def gazetteer() -> Gazetteer:
         entry = GazEntry(row["canonical"], row["type"], "name", row.get("iso") or None)
         for alias in [row["canonical"], *filter(None, (row.get("aliases") or "").split("|"))]:
             gaz.names[tuple(alias.split())] = entry
+        if row.get("seat"):  # "Brüssel will ..." is the EU, "in Brüssel" the city
+            seat = GazEntry(row["seat"], "GPE", "city")
+            metonym = GazEntry(row["canonical"], row["type"], "metonym", row.get("iso") or None)
+            gaz.capitals[tuple(row["seat"].split())] = (metonym, seat)
     # demonym plurals that equal a state name (Polen, Schweden, Ungarn) are names
     for key in list(gaz.demonyms):
         if (key,) in gaz.names:
@@ -171,7 +175,7 @@ def _gazetteer_candidates(doc: Doc, gaz: Gazetteer) -> list[_Cand]:
                         cands.append(_Cand(span.start_char, span.end_char, "GPE", "name",
                                            city.key, None, city.geonames))
                     else:
-                        cands.append(_Cand(span.start_char, span.end_char, "GPE", "metonym",
+                        cands.append(_Cand(span.start_char, span.end_char, state.type, "metonym",
                                            state.key, state.iso, state.geonames))
                     i += length
                     matched = True
@@ -218,7 +222,14 @@ def _ner_candidates(doc: Doc, gaz: Gazetteer) -> list[_Cand]:
 
 
 def _merge_candidates(gaz_cands: list[_Cand], ner_cands: list[_Cand]) -> list[_Cand]:
-    """Gazetteer wins where both overlap; NER fills the rest. No overlapping mentions."""
+    """Gazetteer wins where both overlap; NER fills the rest. No overlapping mentions.
+
+    Exception: a hyphenated compound the NER tags as a whole name (*EU-Kommission*) is one
+    named mention, not a part mention of its first element.
+    """
+    whole = [(c.start, c.end) for c in ner_cands if c.kind == "name"]
+    gaz_cands = [c for c in gaz_cands if not (
+        c.kind == "part" and any(s <= c.start and c.end < e for s, e in whole))]
     taken: list[tuple[int, int]] = [(c.start, c.end) for c in gaz_cands]
     out = list(gaz_cands)
     for c in ner_cands:
