@@ -1,12 +1,1389 @@
-"""Layer: attribution. (Placeholder until the layer lands.)"""
+"""Layer: attribution — who said what (`doc._.lb_statements`).
+
+Two stages, both cheap:
+
+1. **Rules** find the statement frames German news uses: quotation marks (direct speech,
+   multi-sentence and interrupted quotes, colon-introduced speech, "Trump: „…“" headlines),
+   reporting verbs with a clause complement (Konjunktiv, *dass*, *zu*-infinitive), speech
+   acts with propositional content (*warnte vor*, *forderte*), "according to" frames
+   (*laut X*, *X zufolge*, *nach Angaben X*, *wie X mitteilte*, *…, so X*) and
+   Konjunktiv continuation sentences. The rules need only tokens, lemmas and mood, so the
+   layer works without a parser or an NER model.
+2. **Two CRFs** (python-crfsuite, `models/attribution/`, optional). `crf.bin` re-tags every
+   token as quote / speaker / cue using the rule decisions as features plus lexical
+   context; `crf_roles.bin` then picks the speaker and cue of each quote in a window around
+   it. Trained on German WikiNews quotation attribution (CC BY-NC-SA 4.0, see
+   training/attribution/MODEL_CARD_ATTRIBUTION.md), they repair the rules' span boundaries
+   and unmarked (free indirect, "reported") speech. Without the model files the rules'
+   statements are written as they are (`lagebild_attribution_rules` forces that).
+
+Speakers are kept as the mention in the text (`speaker_span`) and resolved to an entity id
+when `doc._.lb_entities` has one: the mention itself, else (pronoun or description) the
+most recent compatible entity mention before it. Unnamed sources keep speaker null.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..resources import model_path, read_tsv
+from ..schema import Span as SpanModel
+from ..schema import Statement
+from . import entity_at, is_subjunctive
+
+# --------------------------------------------------------------------------- lexicons
+
+_OPEN_QUOTES = {"„": ("“", "”", "\""), "»": ("«",), "«": ("»",), "\"": ("\"",), "“": ("”", "“"),
+                "‚": ("‘", "’", "'"), "›": ("‹",)}
+_ALL_QUOTES = frozenset({"„", "“", "”", "\"", "»", "«", "‚", "‘", "’", "›", "‹"})
+_DETS = frozenset(
+    "der die das des dem den ein eine einer eines einem einen sein seine seiner seines seinem "
+    "seinen ihr ihre ihrer ihres ihrem ihren dieser diese dieses diesem diesen jener jene beide "
+    "beiden mehrere viele einige zahlreiche andere anderen alle".split()
+)
+_SPEAKER_PRONOUNS = frozenset({"er", "sie", "man", "wir", "ich", "es"})
+_GEN_DETS = frozenset({"des", "der", "eines", "einer"})
+_NAME_LINKS = frozenset({"von", "van", "de", "zu", "al", "el", "bin", "ibn", "da", "di", "le", "la"})
+_AUX = frozenset(
+    "hat hatte haben hatten habe hätte hätten ist war sind waren sei wäre wären wird wurde wurden "
+    "werden würde würden soll sollte sollen sollten will wollte wollen wollten kann konnte können "
+    "muss musste müssen mussten darf durfte".split()
+)
+# Prefield openers that are not the subject ("Am Montag sagte der Minister").
+_NON_SUBJECT_START = frozenset(
+    "am im in an auf aus bei nach vor zu zum zur mit von seit bis gegenüber während wegen "
+    "zudem auch dann heute gestern morgen bereits außerdem dazu darin dort zuvor später weiter "
+    "jedoch aber so und doch nun noch schon damals daher deshalb deswegen dabei zugleich "
+    "gleichzeitig inzwischen anschließend erst zuletzt ebenfalls dagegen hingegen allerdings "
+    "zunächst bislang bisher ferner darüber davor danach darauf hier da als wie was offiziell "
+    "demnach wonach unterdessen derweil insgesamt laut zufolge nach mittlerweile vorher "
+    "bereits vergangene vergangenen letzte letzten".split()
+)
+# Time words that look like names but never are speakers ("sagte Anfang Juli", "am Montag").
+_TIME_NOUNS = frozenset(
+    "Anfang Ende Mitte Januar Februar März April Mai Juni Juli August September Oktober "
+    "November Dezember Montag Dienstag Mittwoch Donnerstag Freitag Samstag Sonntag Sonnabend "
+    "Montagabend Dienstagabend Mittwochabend Donnerstagabend Freitagabend Samstagabend "
+    "Sonntagabend Wochenende Jahr Jahres Woche Wochen Tag Tage Tagen Abend Morgen Nachmittag "
+    "Vormittag Nacht Zeit Moment Monat Monaten".split()
+)
+_PP_IN_NAME = frozenset({"in", "aus", "von"})
+_RELATIVE = frozenset(
+    "der die das dessen deren dem den denen welcher welche welches wie wo als weil da "
+    "nachdem obwohl wenn während seit".split()
+)
+_CLAUSE_BREAK = frozenset({",", ";", ":", "(", ")", "–", "—", "-"})
+_SENT_PUNCT = frozenset({".", "!", "?", "…"})
+_COMPLEMENTISERS = frozenset({"dass", "daß", "ob"})
+_SPEECH_ACT_PREPS = frozenset({"vor", "mit", "als", "zu", "auf", "von", "über"})
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    verbs: dict[str, tuple[str, int]]  # lemma -> (particle, strength)
+    bases: dict[str, dict[str, int]]  # base lemma of particle verb -> {particle: strength}
+    preps: frozenset[str]
+    postps: frozenset[str]
+    nouns: frozenset[str]
+    adverbs: frozenset[str]
+    roles: dict[str, str]
+
+
+@cache
+def lexicon() -> _Lexicon:
+    """Read the TSV lexicons once per process."""
+    verbs: dict[str, tuple[str, int]] = {}
+    bases: dict[str, dict[str, int]] = {}
+    for row in read_tsv("speech_verbs.tsv"):
+        lemma, particle, strength = row["lemma"], (row["particle"] or "").strip(), int(row["strength"])
+        verbs[lemma] = (particle, strength)
+        if particle and lemma.startswith(particle):
+            bases.setdefault(lemma[len(particle):], {})[particle] = strength
+    cues = read_tsv("speech_cues.tsv")
+    by_class: dict[str, set[str]] = {}
+    for row in cues:
+        by_class.setdefault(row["class"], set()).add(row["cue"])
+    roles = {row["noun"]: row["class"] for row in read_tsv("speech_roles.tsv")}
+    return _Lexicon(
+        verbs=verbs,
+        bases=bases,
+        preps=frozenset(w.lower() for w in by_class.get("prep", ())),
+        postps=frozenset(w.lower() for w in by_class.get("postp", ())),
+        nouns=frozenset(by_class.get("noun", ())),
+        adverbs=frozenset(w.lower() for w in by_class.get("adverb", ())),
+        roles=roles,
+    )
+
+
+# --------------------------------------------------------------------------- token facts
+
+
+@dataclass
+class _Facts:
+    """Per-document token facts shared by the rules and the CRF features."""
+
+    n: int
+    sent_id: list[int]
+    sents: list[tuple[int, int]]
+    quote_pairs: list[tuple[int, int]]  # (open index, close index), outermost only
+    in_quote: list[bool]
+    cue_strength: list[int]  # 0 none, 1 weak, 2 strong reporting verb
+    texts: list[str] = field(default_factory=list)
+    shapes: list[str] = field(default_factory=list)
+    sub: list[bool] = field(default_factory=list)
+    particle_at: dict[int, int] = field(default_factory=dict)  # verb index -> particle index
+    subject_of: dict[int, tuple[int, int]] = field(default_factory=dict)  # cue verb -> subject NP
+
+
+def _match_quotes(doc: Doc, texts: list[str]) -> list[tuple[int, int]]:
+    """Pair quotation marks. Outermost pairs only; inner ‚…‘ stays inside its quote."""
+    pairs: list[tuple[int, int]] = []
+    n = len(texts)
+    i = 0
+    while i < n:
+        t = texts[i]
+        closers = _OPEN_QUOTES.get(t)
+        if closers is None or t in ("‚",):
+            i += 1
+            continue
+        if t in ("«", "»"):
+            # »…« (German) or «…» (Swiss/French): an opener needs its partner ahead.
+            closers = ("«",) if t == "»" else ("»",)
+        if t == "\"" and i > 0 and not doc[i - 1].whitespace_ and texts[i - 1].isalnum():
+            i += 1  # a straight quote glued to a word closes something we did not open
+            continue
+        j = i + 1
+        limit = min(n, i + 400)
+        while j < limit and texts[j] not in closers:
+            if texts[j] in ("„", "»") and t in ("„", "»") and texts[j] == t:
+                break  # a new opener of the same kind: the first one was never closed
+            j += 1
+        if j < limit and texts[j] in closers and j > i + 1:
+            pairs.append((i, j))
+            i = j + 1
+        else:
+            i += 1
+    return pairs
+
+
+def _is_cue_verb(doc: Doc, i: int, sent_end: int, lex: _Lexicon) -> tuple[int, int]:
+    """(strength, particle index or -1) if token i is a reporting verb form."""
+    tok = doc[i]
+    text = tok.text
+    if not text[:1].isalpha() or text[:1].isupper() and i != 0 and not doc[i].is_sent_start:
+        return 0, -1
+    lemma = tok.lemma_
+    hit = lex.verbs.get(lemma)
+    if hit is not None:
+        return hit[1], -1
+    parts = lex.bases.get(lemma)
+    if parts:
+        for k in range(i + 1, min(sent_end, i + 25)):
+            w = doc[k].text
+            if w in parts:
+                if k + 1 >= sent_end or not doc[k + 1].text[:1].isalpha() or doc[k + 1].text in _COMPLEMENTISERS:
+                    return parts[w], k
+            if w in (",", ";", ":") and k > i + 1:
+                # the particle sits at the end of the clause: "teilte ... mit, dass"
+                prev = doc[k - 1].text
+                if prev in parts:
+                    return parts[prev], k - 1
+                break
+    return 0, -1
+
+
+def token_facts(doc: Doc) -> _Facts:
+    """One pass over the tokens: sentences, quote pairs, reporting verbs, forms, mood."""
+    lex = lexicon()
+    n = len(doc)
+    sent_id = [0] * n
+    sents: list[tuple[int, int]] = []
+    texts: list[str] = []
+    sub: list[bool] = []
+    lemmas: list[str] = []
+    start = 0
+    for t in doc:
+        if t.i and t.is_sent_start:
+            sents.append((start, t.i))
+            start = t.i
+        texts.append(t.text)
+        lemmas.append(t.lemma_)
+        sub.append("Sub" in t.morph.get("Mood"))
+    if n:
+        sents.append((start, n))
+    for k, (a, b) in enumerate(sents):
+        for i in range(a, b):
+            sent_id[i] = k
+    pairs = _match_quotes(doc, texts)
+    in_quote = [False] * n
+    for a, b in pairs:
+        for i in range(a + 1, b):
+            in_quote[i] = True
+    cue = [0] * n
+    particle_at: dict[int, int] = {}
+    verbs, bases = lex.verbs, lex.bases
+    for i in range(n):
+        if in_quote[i] or (lemmas[i] not in verbs and lemmas[i] not in bases):
+            continue
+        s, p = _is_cue_verb(doc, i, sents[sent_id[i]][1], lex)
+        if s:
+            cue[i] = s
+            if p >= 0:
+                particle_at[i] = p
+    return _Facts(n, sent_id, sents, pairs, in_quote, cue, texts, [_shape(t) for t in texts],
+                  sub, particle_at)
+
+
+# --------------------------------------------------------------------------- noun phrases
+
+
+def _is_cap(text: str) -> bool:
+    return text[:1].isupper() and any(c.isalpha() for c in text)
+
+
+def _is_adj(text: str) -> bool:
+    """Inflected adjective by form: "südkoreanische", "84-jährige"."""
+    if not text.endswith(("e", "en", "er", "es", "em")):
+        return False
+    if text[:1].islower() and text.isalpha():
+        return True
+    head, _, tail = text.partition("-")
+    return bool(tail) and head.isdigit() and tail.isalpha() and tail.islower()
+
+
+def np_after(doc: Doc, i: int, limit: int) -> tuple[int, int] | None:
+    """The noun phrase starting at token i (speaker after an inverted cue: "sagte der Minister")."""
+    if i >= limit:
+        return None
+    low = doc[i].text.lower()
+    if low in _SPEAKER_PRONOUNS and low != "es":
+        return i, i + 1
+    j = i
+    seen_noun = False
+    while j < limit:
+        t = doc[j].text
+        tl = t.lower()
+        if tl in _DETS and (j == i or (seen_noun and tl in _GEN_DETS)):
+            if seen_noun and j + 1 < limit and not (_is_cap(doc[j + 1].text) or _is_adj(doc[j + 1].text)):
+                break
+            j += 1
+            continue
+        if _is_adj(t) and not seen_noun and j + 1 < limit:
+            j += 1
+            continue
+        if t in _TIME_NOUNS:
+            break
+        if _is_cap(t) and tl not in _NON_SUBJECT_START:
+            seen_noun = True
+            j += 1
+            continue
+        if seen_noun and tl in _NAME_LINKS and j + 1 < limit and _is_cap(doc[j + 1].text):
+            j += 1
+            continue
+        if (seen_noun and tl in _PP_IN_NAME and j + 1 < limit and _is_cap(doc[j + 1].text)
+                and doc[j + 1].text not in _TIME_NOUNS):
+            j += 1
+            continue
+        if seen_noun and t == "(" and j + 2 < limit and doc[j + 2].text == ")" and _is_cap(doc[j + 1].text):
+            j += 3
+            continue
+        break
+    # trim trailing determiners/adjectives that did not lead to a noun
+    while j > i and not _is_cap(doc[j - 1].text) and doc[j - 1].text != ")":
+        j -= 1
+    return (i, j) if seen_noun and j > i else None
+
+
+_SKIPPABLE = frozenset(
+    "am im an auch dann zudem heute gestern nun noch bereits später zuvor jedoch aber "
+    "außerdem weiter ebenfalls dazu dabei schließlich zuletzt erneut vor".split()
+)
+
+
+def np_after_skip(doc: Doc, i: int, limit: int) -> tuple[int, int] | None:
+    """`np_after`, skipping adverbs and time phrases first ("sagte am Montag der Minister")."""
+    for k in range(i, min(limit, i + 5)):
+        np = np_after(doc, k, limit)
+        if np is not None:
+            return np
+        t = doc[k].text
+        if t.lower() not in _SKIPPABLE and t not in _TIME_NOUNS and not t[:1].isdigit() and t != ".":
+            return None
+    return None
+
+
+def np_before(doc: Doc, j: int, floor: int) -> tuple[int, int] | None:
+    """The noun phrase ending just before token j (speaker before "zufolge" or a cue verb)."""
+    i = j
+    seen_noun = False
+    while i > floor:
+        t = doc[i - 1].text
+        tl = t.lower()
+        if t == ")" and i - 3 >= floor and doc[i - 3].text == "(":
+            i -= 3
+            continue
+        if _is_cap(t) and tl not in _NON_SUBJECT_START - {"so"} and t not in _TIME_NOUNS:
+            seen_noun = True
+            i -= 1
+            continue
+        if seen_noun and (tl in _DETS or _is_adj(t) or tl in _NAME_LINKS):
+            i -= 1
+            continue
+        if not seen_noun and tl in _SPEAKER_PRONOUNS and tl != "es":
+            return i - 1, i
+        break
+    # the phrase must start with a determiner, adjective or capitalised word
+    while i < j and doc[i].text.lower() in _NAME_LINKS:
+        i += 1
+    return (i, j) if seen_noun and i < j else None
+
+
+# --------------------------------------------------------------------------- rule statements
+
+
+@dataclass
+class RuleStatement:
+    """A statement in token indices; converted to `schema.Statement` at the end."""
+
+    kind: str
+    content: tuple[int, int]
+    cue: tuple[int, int] | None = None
+    speaker: tuple[int, int] | None = None
+    parts: list[tuple[int, int]] = field(default_factory=list)
+    continuation: bool = False
+    confidence: float | None = None
+
+
+def _strip(doc: Doc, a: int, b: int) -> tuple[int, int]:
+    """Drop leading/trailing punctuation, complementisers and quote marks from a content span."""
+    while a < b and (doc[a].text in _CLAUSE_BREAK or doc[a].text.lower() in _COMPLEMENTISERS):
+        a += 1
+    while b > a and (doc[b - 1].text in _CLAUSE_BREAK or doc[b - 1].text in _SENT_PUNCT):
+        b -= 1
+    if a < b and doc[a].text in _ALL_QUOTES and doc[b - 1].text in _ALL_QUOTES and b - a > 2:
+        a, b = a + 1, b - 1
+    return a, b
+
+
+def _subject(doc: Doc, v: int, clause_start: int, facts: _Facts) -> tuple[int, int] | None:
+    """Speaker of cue verb v: the prefield NP, or the NP after the finite verb (inversion)."""
+    end = facts.sents[facts.sent_id[v]][1]
+    # "Er hatte gesagt": the finite auxiliary carries the inversion, not the participle
+    fin = v
+    for k in range(v - 1, max(clause_start - 1, v - 8), -1):
+        if doc[k].text.lower() in _AUX:
+            fin = k
+            break
+    if fin > clause_start and doc[clause_start].text.lower() not in _NON_SUBJECT_START:
+        np = np_before(doc, fin, clause_start)
+        if np is not None and np[0] <= clause_start + 1:
+            return np
+        np = np_after(doc, clause_start, fin)
+        if np is not None:
+            return np
+    np = np_after_skip(doc, fin + 1, min(end, fin + 12) if fin != v else end)
+    if np is None and fin != v:
+        np = np_after_skip(doc, v + 1, end)
+    if np is None and fin == clause_start:
+        np = _prefield_speaker(doc, facts.sents[facts.sent_id[v]][0], fin)
+    return np
+
+
+def _prefield_speaker(doc: Doc, s_start: int, v: int) -> tuple[int, int] | None:
+    """Subject before a verb that follows a comma: "X, der ... gilt, sagte" -> X;
+    "Peter Sharp, der Direktor der Reederei, sagte" -> the name with its apposition."""
+    if s_start >= v or doc[s_start].text.lower() in _NON_SUBJECT_START:
+        return None
+    first = np_after(doc, s_start, v)
+    if first is None or first[1] >= v or doc[first[1]].text != ",":
+        return None
+    end = first[1]
+    k = end
+    while k < v and doc[k].text == ",":
+        seg_end = k + 1
+        while seg_end < v and doc[seg_end].text != ",":
+            seg_end += 1
+        seg = doc[k + 1:seg_end]
+        if not len(seg) or seg_end >= v + 1:
+            break
+        last = seg[-1].text
+        is_relative = seg[0].text.lower() in _RELATIVE and seg[0].text.lower() not in _DETS - {"der", "die", "das"} and last[:1].islower()
+        if is_relative or seg[0].text.lower() in _RELATIVE and last[:1].islower():
+            k = seg_end
+            continue  # relative clause: not part of the speaker, skip over it
+        if _is_cap(last) or last.isdigit():
+            end = seg_end  # apposition
+            k = seg_end
+            continue
+        return None
+    return (first[0], end) if k >= v - 1 else None
+
+
+def _clause_start(doc: Doc, i: int, sent_start: int) -> int:
+    k = i
+    while k > sent_start and doc[k - 1].text not in (",", ";", ":") and doc[k - 1].text not in _ALL_QUOTES:
+        k -= 1
+    return k
+
+
+def _clause_has_complement(doc: Doc, a: int, b: int) -> bool:
+    """Konjunktiv, a *dass*/*ob* opener, or a *zu*-infinitive in tokens [a, b)."""
+    if a < b and doc[a].text.lower() in _COMPLEMENTISERS:
+        return True
+    for k in range(a, b):
+        t = doc[k]
+        if is_subjunctive(t):
+            return True
+        tl = t.text.lower()
+        if tl == "zu" and k + 1 < b and doc[k + 1].text.islower() and doc[k + 1].text.endswith("en"):
+            return True
+        if len(tl) > 6 and tl.islower() and "zu" in tl[1:-3] and tl.endswith("en") and k == b - 1:
+            return True  # anzubieten, auszugleichen at clause end
+    return False
+
+
+def _subjects(doc: Doc, facts: _Facts) -> None:
+    """The rules' subject NP of every reporting verb (a feature for both CRFs)."""
+    for v in range(facts.n):
+        if facts.cue_strength[v]:
+            s_start = facts.sents[facts.sent_id[v]][0]
+            np = _subject(doc, v, _clause_start(doc, v, s_start), facts)
+            if np is not None:
+                facts.subject_of[v] = np
+
+
+def rule_statements(doc: Doc, facts: _Facts | None = None) -> list[RuleStatement]:
+    """All rule-found statements, ordered by content start."""
+    facts = facts or token_facts(doc)
+    if not facts.subject_of:
+        _subjects(doc, facts)
+    lex = lexicon()
+    out: list[RuleStatement] = []
+    covered = [False] * facts.n
+
+    used_cues: set[int] = set()
+
+    def add(st: RuleStatement) -> None:
+        a, b = st.content
+        if b <= a:
+            return
+        if st.cue is not None:
+            used_cues.update(range(*st.cue))
+        for p in st.parts or [st.content]:
+            for k in range(p[0], p[1]):
+                covered[k] = True
+        out.append(st)
+
+    # 1. direct speech in quotation marks
+    pairs = facts.quote_pairs
+    used_pair = [False] * len(pairs)
+    for qi, (qa, qb) in enumerate(pairs):
+        if used_pair[qi]:
+            continue
+        sid = facts.sent_id[qa]
+        s_start = facts.sents[sid][0]
+        s_end = facts.sents[facts.sent_id[qb]][1]
+        inner = qb - qa - 1
+        has_final = any(doc[k].text in _SENT_PUNCT for k in range(qa + 1, qb))
+        cue: tuple[int, int] | None = None
+        speaker: tuple[int, int] | None = None
+        parts = [(qa + 1, qb)]
+        # a) after: „…“, sagte X (, „…“)
+        k = qb + 1
+        if k < facts.n and doc[k].text == ",":
+            k += 1
+        if k < min(s_end, facts.n) and (facts.cue_strength[k] or doc[k].text.lower() == "so"):
+            if facts.cue_strength[k]:
+                cue = (k, k + 1)
+                fin = k
+                if k + 1 < s_end and doc[k + 1].text.lower() in _AUX:
+                    fin = k + 1
+                speaker = np_after_skip(doc, fin + 1, s_end)
+            else:
+                speaker = np_after(doc, k + 1, s_end)
+                cue = (k, k + 1) if speaker else None
+            tail = speaker[1] if speaker else (cue[1] if cue else k)
+            # interrupted quote: „A“, sagte X, „B“
+            m = tail
+            while m < s_end and m < tail + 6 and doc[m].text not in _OPEN_QUOTES and doc[m].text not in _SENT_PUNCT:
+                m += 1
+            if m < facts.n and qi + 1 < len(pairs) and pairs[qi + 1][0] == m and doc[m - 1].text in (",", ":"):
+                parts.append((pairs[qi + 1][0] + 1, pairs[qi + 1][1]))
+                used_pair[qi + 1] = True
+        # b) before: X sagte: „…“ / Trump: „…“ / X sagte, „…“
+        if cue is None and speaker is None:
+            prev = qa - 1
+            if prev >= s_start and doc[prev].text in (":", ","):
+                seg_start = _clause_start(doc, prev, s_start) if doc[prev].text == "," else s_start
+                for k2 in range(prev - 1, seg_start - 1, -1):
+                    if facts.cue_strength[k2]:
+                        cue = (k2, k2 + 1)
+                        speaker = _subject(doc, k2, _clause_start(doc, k2, s_start), facts)
+                        break
+                if cue is None and doc[prev].text == ":":
+                    speaker = np_before(doc, prev, seg_start)
+            elif prev < s_start and prev >= 0 and doc[prev].text == ":":
+                # "Der Minister sagte:" as its own line before the quote
+                ps = facts.sents[facts.sent_id[prev]][0]
+                for k2 in range(prev - 1, ps - 1, -1):
+                    if facts.cue_strength[k2]:
+                        cue = (k2, k2 + 1)
+                        speaker = _subject(doc, k2, _clause_start(doc, k2, ps), facts)
+                        break
+        # c) quote inside a reporting clause: "X nannte die Lage „dramatisch“", "sprach von „…“"
+        if cue is None and speaker is None:
+            cs = _clause_start(doc, qa, s_start)
+            for k2 in range(qa - 1, max(cs, qa - 8) - 1, -1):
+                if facts.cue_strength[k2] == 2:
+                    cue = (k2, k2 + 1)
+                    speaker = _subject(doc, k2, cs, facts)
+                    break
+        if cue is None and speaker is None and inner < 4 and not has_final:
+            continue  # scare quotes / titles: maybe a fragment of a mixed statement later
+        st = RuleStatement("direct", (parts[0][0], parts[-1][1]), cue, speaker,
+                           parts if len(parts) > 1 else [])
+        if cue is None and speaker is None:
+            st.continuation = True
+        add(st)
+
+    # 2. reporting verbs with a clause complement, outside quotes
+    for v in range(facts.n):
+        strength = facts.cue_strength[v]
+        if not strength or covered[v] or v in used_cues:
+            continue
+        sid = facts.sent_id[v]
+        s_start, s_end = facts.sents[sid]
+        cs = _clause_start(doc, v, s_start)
+        prev_tok = doc[cs - 1].text if cs > s_start else ""
+        # "wie X mitteilte": according_to over the main clause
+        if doc[cs].text.lower() == "wie" and cs < v:
+            speaker = np_after(doc, cs + 1, v)
+            end_wie = v + 1
+            while end_wie < s_end and doc[end_wie].text not in (",",) and doc[end_wie].text not in _SENT_PUNCT:
+                end_wie += 1
+            if cs > s_start + 1:
+                a, b = _strip(doc, s_start, cs)
+            else:
+                a, b = _strip(doc, end_wie, s_end)
+            if b > a and not any(covered[a:b]):
+                add(RuleStatement("according_to", (a, b), (v, v + 1), speaker))
+            continue
+        # complement after the verb: "X sagte, (dass) ..."
+        comma = -1
+        stop = v + 1 + (facts.particle_at.get(v, v) - v if v in facts.particle_at else 0)
+        for k in range(v + 1, min(s_end, v + 12)):
+            if doc[k].text in (",", ":"):
+                comma = k
+                break
+            if doc[k].text in _SENT_PUNCT or doc[k].text in _ALL_QUOTES:
+                break
+        if comma >= 0 and doc[comma].text == ",":
+            end = comma + 1
+            while end < s_end and doc[end].text not in _SENT_PUNCT:
+                end += 1
+            a, b = _strip(doc, comma + 1, end)
+            if b > a and _clause_has_complement(doc, comma + 1, b) and not covered[a]:
+                speaker = _subject(doc, v, cs, facts)
+                add(RuleStatement("indirect", (a, b), (v, v + 1), speaker))
+                continue
+        # complement before the verb: "Er habe ..., sagte X." / "..., erklärte die Polizei."
+        if prev_tok == "," and cs == v:
+            a, b = _strip(doc, s_start, cs - 1)
+            if b > a and (_clause_has_complement(doc, a, b) or strength == 2) and not covered[a]:
+                speaker = np_after(doc, v + 1, s_end)
+                if speaker is None and v + 1 < s_end and doc[v + 1].text.lower() in _AUX:
+                    speaker = np_after(doc, v + 2, s_end)
+                add(RuleStatement("indirect", (a, b), (v, v + 1), speaker))
+                continue
+        # speech act with propositional content: "warnte vor einer Eskalation"
+        if strength == 2 and comma < 0:
+            k = stop if stop > v + 1 else v + 1
+            spk = _subject(doc, v, cs, facts)
+            obj_start = k
+            if spk and spk[0] == k:
+                obj_start = spk[1]
+            end = obj_start
+            while end < s_end and doc[end].text not in _SENT_PUNCT and doc[end].text != ";":
+                end += 1
+            a, b = _strip(doc, obj_start, end)
+            if b - a >= 2 and not any(covered[a:b]):
+                add(RuleStatement("indirect", (a, b), (v, v + 1), spk))
+
+    # 3. according_to: laut X, X zufolge, nach Angaben X, ..., so X
+    for i in range(facts.n):
+        if covered[i] and not facts.in_quote[i]:
+            pass
+        if facts.in_quote[i]:
+            continue
+        t = doc[i].text
+        tl = t.lower()
+        sid = facts.sent_id[i]
+        s_start, s_end = facts.sents[sid]
+        cue = speaker = None
+        frame = (i, i + 1)
+        if tl in lex.preps:
+            speaker = np_after(doc, i + 1, s_end)
+            cue = (i, i + 1)
+            frame = (i, speaker[1] if speaker else i + 1)
+        elif tl in lex.postps and i > s_start:
+            speaker = np_before(doc, i, s_start)
+            cue = (i, i + 1)
+            frame = (speaker[0] if speaker else i, i + 1)
+        elif t in lex.nouns and i > s_start:
+            # nach (ersten/eigenen) Angaben (der Polizei) / Seiner Meinung nach
+            k = i - 1
+            while k > s_start and _is_adj(doc[k].text):
+                k -= 1
+            if doc[k].text.lower() == "nach":
+                cue = (k, i + 1)
+                speaker = np_after(doc, i + 1, s_end)
+                if speaker and doc[speaker[0]].text.lower() not in _GEN_DETS and not _is_cap(doc[speaker[0]].text):
+                    speaker = None
+                frame = (k, speaker[1] if speaker else i + 1)
+            elif i + 1 < s_end and doc[i + 1].text.lower() in ("nach", "zufolge"):
+                cue = (i, i + 2)
+                if k >= s_start and doc[k].text.lower() in _DETS:
+                    speaker = (k, k + 1) if doc[k].text.lower().startswith(("sein", "ihr")) else None
+                    frame = (k, i + 2)
+                else:
+                    frame = (i, i + 2)
+        elif tl == "so" and i > s_start and doc[i - 1].text == ",":
+            speaker = np_after(doc, i + 1, s_end)
+            if speaker and speaker[1] < s_end and doc[speaker[1]].text not in _SENT_PUNCT | {",", "("}:
+                speaker = None
+            if speaker:
+                cue = (i, i + 1)
+                frame = (i - 1, speaker[1])
+        elif tl in lex.adverbs and not facts.in_quote[i]:
+            cue = (i, i + 1)
+        if cue is None:
+            continue
+        # the proposition: the rest of the sentence around the frame
+        if frame[0] <= s_start + 1 or (frame[0] > s_start and doc[frame[0] - 1].text in _ALL_QUOTES):
+            a, b = _strip(doc, frame[1], s_end)
+        elif frame[1] >= s_end - 1 or doc[frame[1]].text in _SENT_PUNCT:
+            a, b = _strip(doc, s_start, frame[0])
+        else:
+            a, b = _strip(doc, s_start, s_end)
+        if b - a < 2:
+            continue
+        if any(covered[k] for k in range(a, b) if not frame[0] <= k < frame[1]):
+            # the frame belongs to an existing statement: attach the speaker if it lacks one
+            continue
+        add(RuleStatement("according_to", (a, b), cue, speaker))
+
+    out.sort(key=lambda s: s.content[0])
+
+    # 4. continuation sentences in Konjunktiv without their own cue
+    if out:
+        by_sent: dict[int, RuleStatement] = {}
+        for st in out:
+            by_sent[facts.sent_id[st.content[1] - 1]] = st
+        extra: list[RuleStatement] = []
+        last: RuleStatement | None = None
+        for sid, (s_start, s_end) in enumerate(facts.sents):
+            if sid in by_sent:
+                last = by_sent[sid]
+                continue
+            if last is None or facts.sent_id[last.content[1] - 1] < sid - 1:
+                last = None
+                continue
+            a, b = _strip(doc, s_start, s_end)
+            if b - a < 3 or any(covered[a:b]):
+                last = None
+                continue
+            if any(is_subjunctive(doc[k]) for k in range(a, b) if not facts.in_quote[k]):
+                st = RuleStatement("indirect", (a, b), None, None, [], True)
+                extra.append(st)
+                by_sent[sid] = st
+                last = st
+            else:
+                last = None
+        out.extend(extra)
+        out.sort(key=lambda s: s.content[0])
+
+    # kinds: reported speech with a quoted fragment is mixed
+    for st in out:
+        if st.kind in ("indirect", "according_to") and any(
+            facts.in_quote[k] for k in range(*st.content)
+        ) and doc[st.content[0]].text not in _ALL_QUOTES:
+            st.kind = "mixed" if st.kind == "indirect" else st.kind
+            if st.kind == "according_to" and any(facts.in_quote[k] for k in range(*st.content)):
+                st.kind = "mixed"
+    return out
+
+
+# --------------------------------------------------------------------------- speakers -> entities
+
+
+def _mentions(doc: Doc) -> list[tuple[int, int, str, str]]:
+    out = []
+    for ent in doc._.lb_entities or []:
+        for m in ent.mentions:
+            out.append((m.start, m.end, ent.id, ent.type))
+    out.sort()
+    return out
+
+
+def resolve_speaker(doc: Doc, a: int, b: int, mentions: list[tuple[int, int, str, str]]) -> str | None:
+    """Entity id for the speaker tokens [a, b): the named mention, else the antecedent."""
+    start, end = doc[a].idx, doc[b - 1].idx + len(doc[b - 1])
+    hit = entity_at(doc, start, end)
+    if hit is not None:
+        return hit
+    head = doc[b - 1].text
+    low = doc[a].text.lower()
+    roles = lexicon().roles
+    if b - a == 1 and low in ("er", "sie", "seiner", "ihrer"):
+        wanted = {"PER"} if low in ("er", "seiner") else {"PER", "ORG", "GPE"}
+    elif roles.get(head) == "person":
+        wanted = {"PER"}
+    elif roles.get(head) == "org":
+        wanted = {"ORG", "GPE"}
+    else:
+        return None
+    best = None
+    for m_start, _m_end, ent_id, ent_type in mentions:
+        if m_start >= start:
+            break
+        if ent_type in wanted:
+            best = ent_id
+    return best
+
+
+# --------------------------------------------------------------------------- CRF stage
+
+
+@cache
+def _tagger(name: str = "crf.bin"):
+    """A trained CRF tagger from `models/attribution/`, or None when it is not shipped."""
+    path = model_path("attribution") / name
+    if not path.exists():
+        return None
+    import pycrfsuite
+
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(path))
+    return tagger
+
+
+_RULE_ROLE_FEATURES = ("O", "Q", "S", "C")
+
+
+def _bucket(d: int) -> str:
+    if d == 0:
+        return "0"
+    sign = "+" if d > 0 else "-"
+    d = abs(d)
+    return sign + ("1" if d == 1 else "2" if d == 2 else "3-5" if d <= 5 else "6-12" if d <= 12 else "far")
+
+
+def _shape(text: str) -> str:
+    if text.isalpha():
+        return "X" if text.isupper() and len(text) > 1 else "Xx" if text[:1].isupper() else "x"
+    if text.isdigit():
+        return "d"
+    if any(c.isalpha() for c in text):
+        return "Xx-" if text[:1].isupper() else "x-"
+    return "p"
+
+
+def _lexical(facts: _Facts, lex: _Lexicon) -> list[str]:
+    """Word identity for the second CRF, with names abstracted away.
+
+    Capitalised words inside a sentence are mostly names and nouns; memorising them made
+    the speaker CRF fit the training articles' people instead of the constructions. Lexicon
+    nouns (Angaben, Sprecher, Regierung) and sentence-initial words keep their identity.
+    """
+    firsts = {a for a, _ in facts.sents}
+    out = []
+    for i, text in enumerate(facts.texts):
+        if i not in firsts and _is_cap(text) and text not in lex.nouns and text not in lex.roles:
+            out.append("CAP" if text.isalpha() else "CAP-")
+        else:
+            out.append(text.lower())
+    return out
+
+
+def token_features(doc: Doc, facts: _Facts, rules: list[RuleStatement]) -> list[list[str]]:
+    """CRF features per token: lexical context plus every decision the rules made.
+
+    The rules' role labels (quote/speaker/cue and the statement kind) are features, so the
+    CRF learns when to trust them and where the data set's boundaries differ.
+    """
+    lex = lexicon()
+    n = facts.n
+    role = ["O"] * n
+    kind = ["-"] * n
+    for st in rules:
+        for a, b in st.parts or [st.content]:
+            for k in range(a, b):
+                role[k] = "Q"
+                kind[k] = st.kind + ("c" if st.continuation else "")
+        if st.speaker:
+            for k in range(*st.speaker):
+                role[k] = "S"
+        if st.cue:
+            for k in range(*st.cue):
+                role[k] = "C"
+    texts = facts.texts
+    shapes = facts.shapes
+    low = [t.lower() for t in texts]
+    sub = facts.sub
+    starts = [False] * n
+    for a_, _b in facts.sents:
+        starts[a_] = True
+    # per-sentence facts
+    n_s = len(facts.sents)
+    s_cue = [False] * n_s
+    s_sub = [False] * n_s
+    s_quote = [False] * n_s
+    s_rule = [False] * n_s
+    s_acc = [False] * n_s
+    for i in range(n):
+        sid = facts.sent_id[i]
+        if facts.cue_strength[i]:
+            s_cue[sid] = True
+        if sub[i] and not facts.in_quote[i]:
+            s_sub[sid] = True
+        if facts.in_quote[i]:
+            s_quote[sid] = True
+        if role[i] != "O":
+            s_rule[sid] = True
+        if low[i] in lex.preps or low[i] in lex.postps or texts[i] in lex.nouns:
+            s_acc[sid] = True
+    # nearest cue verb in the sentence (signed distance)
+    cue_pos = [i for i in range(n) if facts.cue_strength[i]]
+    nearest = [10_000] * n
+    ci = 0
+    for i in range(n):
+        sid = facts.sent_id[i]
+        while ci < len(cue_pos) and cue_pos[ci] < i:
+            ci += 1
+        best = 10_000
+        for c in (ci - 1, ci):
+            if 0 <= c < len(cue_pos) and facts.sent_id[cue_pos[c]] == sid:
+                d = cue_pos[c] - i
+                if abs(d) < abs(best):
+                    best = d
+        nearest[i] = best
+    # capitalised words that recur in the document are likely names
+    cap_count: dict[str, int] = {}
+    for i in range(n):
+        if not starts[i] and _is_cap(texts[i]):
+            cap_count[texts[i]] = cap_count.get(texts[i], 0) + 1
+    # tokens between a clause start and a cue verb (prefield) / just after one (inversion)
+    zone = ["-"] * n
+    for v in cue_pos:
+        s_start = facts.sents[facts.sent_id[v]][0]
+        cs = _clause_start(doc, v, s_start)
+        for k in range(cs, v):
+            zone[k] = "pre" if v - k <= 8 else "pre_far"
+        for k in range(v + 1, min(v + 6, facts.sents[facts.sent_id[v]][1])):
+            if zone[k] == "-":
+                zone[k] = "post" + str(k - v)
+    after_quote = [False] * n
+    for _a, b in facts.quote_pairs:
+        for k in range(b + 1, min(n, b + 5)):
+            after_quote[k] = True
+    roles = lex.roles
+    subj = ["-"] * n
+    for sa, sb in facts.subject_of.values():
+        for k in range(sa, sb):
+            subj[k] = "B" if k == sa else "I"
+    quote_len = [0] * n
+    for a, b in facts.quote_pairs:
+        for k in range(a, b + 1):
+            quote_len[k] = b - a - 1
+    feats: list[list[str]] = []
+    for i in range(n):
+        t = texts[i]
+        w = low[i]
+        sid = facts.sent_id[i]
+        s_start, s_end = facts.sents[sid]
+        f = [
+            "b",
+            "w=" + w,
+            "suf=" + t[-3:].lower(),
+            "sh=" + shapes[i],
+            "rr=" + role[i],
+            "rk=" + kind[i],
+            "rr-1=" + (role[i - 1] if i else "BOS"),
+            "rr+1=" + (role[i + 1] if i + 1 < n else "EOS"),
+            "iq=" + str(facts.in_quote[i]),
+            "cue=" + str(facts.cue_strength[i]),
+            "sub=" + str(sub[i]),
+            "pos=" + _bucket(i - s_start),
+            "toend=" + _bucket(s_end - 1 - i),
+            "scue=" + str(s_cue[sid]),
+            "ssub=" + str(s_sub[sid]),
+            "sq=" + str(s_quote[sid]),
+            "srule=" + str(s_rule[sid]),
+            "sacc=" + str(s_acc[sid]),
+            "pcue=" + str(s_cue[sid - 1] if sid else "BOD"),
+            "psub=" + str(s_sub[sid - 1] if sid else "BOD"),
+            "prule=" + str(s_rule[sid - 1] if sid else "BOD"),
+            "ncue=" + _bucket(nearest[i]) if nearest[i] < 10_000 else "ncue=none",
+            "w-1=" + (low[i - 1] if i else "BOS"),
+            "w+1=" + (low[i + 1] if i + 1 < n else "EOS"),
+            "w-2=" + (low[i - 2] if i > 1 else "BOS"),
+            "w+2=" + (low[i + 2] if i + 2 < n else "EOS"),
+            "sh-1=" + (shapes[i - 1] if i else "BOS"),
+            "sh+1=" + (shapes[i + 1] if i + 1 < n else "EOS"),
+        ]
+        if quote_len[i]:
+            f.append("qlen=" + _bucket(quote_len[i]))
+        f.append("zone=" + zone[i])
+        if subj[i] != "-":
+            f.append("subj=" + subj[i])
+            f.append("subj|iq=" + str(facts.in_quote[i]))
+        f.append("zone|sh=" + zone[i] + "|" + shapes[i])
+        f.append("w-1|sh=" + (low[i - 1] if i else "BOS") + "|" + shapes[i])
+        if after_quote[i]:
+            f.append("afterq")
+        if cap_count.get(t, 0) > 1:
+            f.append("caprep")
+        r = roles.get(t)
+        if r:
+            f.append("role=" + r)
+        if w in _SPEAKER_PRONOUNS:
+            f.append("pron")
+        if w in _DETS:
+            f.append("det")
+        if facts.cue_strength[i]:
+            f.append("cl=" + doc[i].lemma_)  # rare: only reporting verbs
+        if i + 1 < n and facts.cue_strength[i + 1]:
+            f.append("cue+1")
+        if i and facts.cue_strength[i - 1]:
+            f.append("cue-1")
+        if i == s_start:
+            f.append("BOS")
+        if i == s_end - 1:
+            f.append("EOS")
+        if sid == 0:
+            f.append("headline")
+        if i + 1 < n and texts[i + 1].startswith("\n"):  # spaCy keeps newlines as tokens
+            f.append("para_end")
+        feats.append(f)
+    return feats
+
+
+def _runs(tags: list[str], letter: str) -> list[tuple[int, int]]:
+    """Maximal [start, end) runs of one role; a B- tag starts a new run."""
+    runs: list[tuple[int, int]] = []
+    start = -1
+    for i, tag in enumerate(tags):
+        inside = tag.endswith("-" + letter)
+        if inside and (start < 0 or tag[0] == "B"):
+            if start >= 0:
+                runs.append((start, i))
+            start = i
+        elif not inside and start >= 0:
+            runs.append((start, i))
+            start = -1
+    if start >= 0:
+        runs.append((start, len(tags)))
+    return runs
+
+
+def _kind_of(doc: Doc, facts: _Facts, content: tuple[int, int], cue: tuple[int, int] | None) -> str:
+    lex = lexicon()
+    a, b = content
+    if a > 0 and doc[a - 1].text in _ALL_QUOTES and b < facts.n and doc[b].text in _ALL_QUOTES:
+        return "direct"
+    quoted = any(facts.in_quote[k] for k in range(a, b))
+    if cue is not None:
+        words = {doc[k].text.lower() for k in range(*cue)} | {doc[k].text for k in range(*cue)}
+        if words & (lex.preps | lex.postps | lex.nouns | lex.adverbs | {"so", "wie"}):
+            return "mixed" if quoted else "according_to"
+    return "mixed" if quoted else "indirect"
+
+
+def _fallback_speaker(doc: Doc, facts: _Facts, cue: tuple[int, int] | None,
+                      content: tuple[int, int], rules: list[RuleStatement]) -> tuple[int, int] | None:
+    """Speaker when the CRF tagged none: the rules' speaker of an overlapping statement, else
+    the subject of the cue verb found by the rules' noun-phrase heuristics."""
+    a, b = content
+    for st in rules:
+        if st.speaker is not None and st.content[0] < b and a < st.content[1]:
+            if cue is None or st.cue is None or st.cue == cue:
+                return st.speaker
+    if cue is not None and facts.cue_strength[cue[0]]:
+        v = cue[0]
+        s_start = facts.sents[facts.sent_id[v]][0]
+        return _subject(doc, v, _clause_start(doc, v, s_start), facts)
+    return None
+
+
+def role_window(facts: _Facts, a: int, b: int) -> tuple[int, int]:
+    """Tokens the speaker/cue of quote [a, b) is looked for in: the sentence before to the
+    sentence after, at most 45 tokens before and 35 after."""
+    sa = facts.sent_id[a]
+    sb = facts.sent_id[b - 1]
+    lo = facts.sents[max(0, sa - 1)][0]
+    hi = facts.sents[min(len(facts.sents) - 1, sb + 1)][1]
+    return max(lo, a - 45), min(hi, b + 35)
+
+
+def role_features(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleStatement],
+                  a: int, b: int, lexical: list[str] | None = None) -> tuple[list[int], list[list[str]]]:
+    """Features for the second CRF: is token j the speaker/cue *of this quote* [a, b)?
+
+    Positions are relative to the quote (before/after, distance, sentence offset, commas
+    and cue verbs in between), plus the first CRF's tag and the rules' speaker and cue for
+    an overlapping rule statement. The quote's interior is cut to its first and last three
+    tokens (speakers sit outside it), which keeps the cost per quote flat. Returns the
+    token indices of the sequence and its features.
+    """
+    lo, hi = role_window(facts, a, b)
+    lex = lexicon()
+    low = lexical if lexical is not None else _lexical(facts, lex)
+    best = None
+    best_ov = 0
+    for st in rules:
+        ov = min(b, st.content[1]) - max(a, st.content[0])
+        if ov > best_ov:
+            best, best_ov = st, ov
+    rspk = set(range(*best.speaker)) if best and best.speaker else set()
+    near_v = -1
+    near_d = 10_000
+    subj_tok: dict[int, str] = {}
+    for v in facts.subject_of:
+        if lo <= v < hi:
+            d = a - v if v < a else v - b + 1 if v >= b else 0
+            if d < near_d:
+                near_v, near_d = v, d
+    for v, (sa_, sb_) in facts.subject_of.items():
+        if lo <= v < hi:
+            tag = "near" if v == near_v else "other"
+            for k in range(sa_, sb_):
+                if subj_tok.get(k) != "near":
+                    subj_tok[k] = tag
+    rcue = set(range(*best.cue)) if best and best.cue else set()
+    texts = facts.texts
+    qmark = a > 0 and texts[a - 1] in _ALL_QUOTES or texts[a] in _ALL_QUOTES
+    qsub = any(facts.sub[k] for k in range(a, min(b, a + 40)))
+    qkind = "q" + ("m" if qmark else "") + ("s" if qsub else "") + ("r" if best else "")
+    sa, sb = facts.sent_id[a], facts.sent_id[b - 1]
+    # commas / cue verbs between each outside token and the quote
+    commas_before = [0] * (hi - lo)
+    cues_before = [0] * (hi - lo)
+    c = v = 0
+    for j in range(a - 1, lo - 1, -1):
+        commas_before[j - lo] = c
+        cues_before[j - lo] = v
+        if texts[j] == ",":
+            c += 1
+        if facts.cue_strength[j]:
+            v += 1
+    c = v = 0
+    for j in range(b, hi):
+        if texts[j] == ",":
+            c += 1
+        commas_before[j - lo] = c
+        cues_before[j - lo] = v
+        if facts.cue_strength[j]:
+            v += 1
+    feats: list[list[str]] = []
+    positions = list(range(lo, hi)) if b - a <= 8 else [*range(lo, a + 3), *range(b - 3, hi)]
+    for j in positions:
+        t1 = tags1[j][-1] if tags1[j] != "O" else "O"
+        if a <= j < b:
+            edge = "first" if j == a else "last" if j == b - 1 else "mid"
+            f = ["b", "in", "in=" + edge, "t1=" + t1, qkind]
+            if j in rcue:
+                f.append("rcue")
+            if j in rspk:
+                f.append("rspk")
+            if edge != "mid" or facts.cue_strength[j]:
+                f.append("w=" + low[j])
+            feats.append(f)
+            continue
+        t = texts[j]
+        w = low[j]
+        sh = facts.shapes[j]
+        sid = facts.sent_id[j]
+        if j < a:
+            rel = "b" + _bucket(a - j)
+            srel = max(-2, sid - sa)
+        else:
+            rel = "a" + _bucket(j - b + 1)
+            srel = min(2, sid - sb)
+        f = [
+            "b", "rel=" + rel, "srel=" + str(srel), "rel|sh=" + rel + "|" + sh,
+            "srel|sh=" + str(srel) + "|" + sh, "w=" + w, "sh=" + sh,
+            "t1=" + t1, "t1|rel=" + t1 + "|" + rel[0], qkind,
+            "cm=" + str(min(commas_before[j - lo], 3)), "cv=" + str(min(cues_before[j - lo], 2)),
+            "w-1=" + (low[j - 1] if j else "BOS"),
+            "w+1=" + (low[j + 1] if j + 1 < facts.n else "EOS"),
+            "sh-1=" + (facts.shapes[j - 1] if j else "BOS"),
+            "sh+1=" + (facts.shapes[j + 1] if j + 1 < facts.n else "EOS"),
+        ]
+        if j in rspk:
+            f.append("rspk")
+        if j in rcue:
+            f.append("rcue")
+        st_ = subj_tok.get(j)
+        if st_ is not None:
+            f.append("subj=" + st_)
+            f.append("subj|rel=" + st_ + "|" + rel[0])
+        if facts.cue_strength[j]:
+            f.append("cue=" + str(facts.cue_strength[j]))
+            f.append("cl=" + doc[j].lemma_)
+        if w in _SPEAKER_PRONOUNS:
+            f.append("pron")
+        if w in _DETS:
+            f.append("det")
+        r = lex.roles.get(t)
+        if r:
+            f.append("role=" + r)
+        if w in lex.preps or w in lex.postps or t in lex.nouns:
+            f.append("acc")
+        if j == facts.sents[sid][0]:
+            f.append("BOS")
+        if j + 1 < facts.n and facts.cue_strength[j + 1]:
+            f.append("cue+1")
+        if j and facts.cue_strength[j - 1]:
+            f.append("cue-1")
+        feats.append(f)
+    return positions, feats
+
+
+_SPEAKER_MARGINAL = 0.15
+_NP_INNER = frozenset({",", "(", ")", "„", "“", "\"", "»", "«", "-", "&", "und", "'", "’", "."})
+
+
+def clean_speaker(doc: Doc, run: tuple[int, int]) -> tuple[int, int] | None:
+    """Trim a tagged speaker run to a noun phrase: CRF runs sometimes swallow the verb
+    ("urteilte Romney") or run on past the phrase ("Aussage des Ministeriums lebte Amine")."""
+    a, b = run
+
+    def np_token(k: int) -> bool:
+        t = doc[k].text
+        tl = t.lower()
+        return (_is_cap(t) or t[:1].isdigit() or tl in _DETS or _is_adj(t) or tl in _NAME_LINKS
+                or tl in _PP_IN_NAME or t in _NP_INNER or tl in _SPEAKER_PRONOUNS)
+
+    while a < b and (not np_token(a) or doc[a].text in _NP_INNER):
+        a += 1
+    k = a
+    while k < b and np_token(k):
+        k += 1
+    b = k
+    while b > a and doc[b - 1].text in _NP_INNER - {")", "“", "«", "»", "\""}:
+        b -= 1
+    if b > a and any(_is_cap(doc[k].text) or doc[k].text.lower() in _SPEAKER_PRONOUNS for k in range(a, b)):
+        return a, b
+    return None
+
+
+def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleStatement],
+                  st: RuleStatement, role_tagger, lexical: list[str]) -> None:
+    """Let the second CRF pick this statement's speaker and cue (None where it tags none)."""
+    a = st.parts[0][0] if st.parts else st.content[0]
+    b = st.parts[-1][1] if st.parts else st.content[1]
+    pos, feats = role_features(doc, facts, tags1, rules, a, b, lexical)
+    role_tagger.set(feats)
+    tags = role_tagger.tag()
+    spk_runs = [(pos[x], pos[y - 1] + 1) for x, y in _runs(tags, "S")]
+    if not spk_runs:
+        # Viterbi is cautious on unseen names: fall back to the likeliest run of tokens
+        # whose speaker marginal clears a low bar (tuned on a train holdout).
+        probs = [role_tagger.marginal("B-S", k) + role_tagger.marginal("I-S", k) for k in range(len(feats))]
+        best_run, best_mass, start = None, 0.0, -1
+        for k in range(len(probs) + 1):
+            if k < len(probs) and probs[k] > _SPEAKER_MARGINAL:
+                start = k if start < 0 else start
+            elif start >= 0:
+                mass = sum(probs[start:k])
+                if mass > best_mass:
+                    best_run, best_mass = (pos[start], pos[k - 1] + 1), mass
+                start = -1
+        if best_run is not None:
+            spk_runs = [best_run]
+    spk_runs = [r for r in (clean_speaker(doc, r) for r in spk_runs) if r is not None]
+    cue_runs = [(pos[x], pos[y - 1] + 1) for x, y in _runs(tags, "C")]
+
+    def dist(r: tuple[int, int]) -> int:
+        return a - r[1] if r[1] <= a else r[0] - b if r[0] >= b else 0
+
+    if spk_runs:
+        st.speaker = min(spk_runs, key=dist)
+    if cue_runs:
+        st.cue = min(cue_runs, key=dist)
+    st.continuation = st.speaker is None and st.cue is None
+
+
+_SPLIT_SENTENCES = True
+
+
+def _split_at_sentences(facts: _Facts, runs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Reported speech outside quotation marks ends with its sentence: a following
+    Konjunktiv sentence is a continuation statement of its own (project convention)."""
+    out = []
+    starts = {a for a, _ in facts.sents}
+    for a, b in runs:
+        cut = a
+        for k in range(a + 1, b):
+            if k in starts and not facts.in_quote[k] and not facts.in_quote[k - 1]:
+                out.append((cut, k))
+                cut = k
+        out.append((cut, b))
+    return out
+
+
+def crf_statements(doc: Doc, facts: _Facts, rules: list[RuleStatement], tagger,
+                   role_tagger=None) -> list[RuleStatement]:
+    """Tag tokens with the CRF and group quote, speaker and cue runs into statements.
+
+    A quote run takes the cue and speaker runs of its own sentence (nearest first); two
+    quote runs of one sentence separated only by that frame are one interrupted quote.
+    A quote run with neither continues the previous statement (same speaker).
+    """
+    tagger.set(token_features(doc, facts, rules))
+    tags = tagger.tag()
+    quotes = _split_at_sentences(facts, _runs(tags, "Q")) if _SPLIT_SENTENCES else _runs(tags, "Q")
+    conf = {}
+    for qa, qb in quotes:  # mean marginal over at most 5 evenly spaced tokens: cheap enough
+        probe = range(qa, qb, max(1, (qb - qa) // 5))
+        conf[(qa, qb)] = sum(tagger.marginal(tags[k], k) for k in probe) / len(probe)
+    speakers = _runs(tags, "S")
+    cues = _runs(tags, "C")
+    out: list[RuleStatement] = []
+    lexical = _lexical(facts, lexicon()) if role_tagger is not None else []
+
+    def nearest(runs: list[tuple[int, int]], a: int, b: int, sids: set[int]) -> tuple[int, int] | None:
+        best, best_d = None, 10_000
+        for r in runs:
+            if facts.sent_id[r[0]] not in sids:
+                continue
+            d = a - r[1] if r[1] <= a else r[0] - b if r[0] >= b else 0
+            if d < best_d:
+                best, best_d = r, d
+        return best
+
+    chain_speaker: tuple[int, int] | None = None
+    i = 0
+    while i < len(quotes):
+        a, b = quotes[i]
+        sids = {facts.sent_id[a], facts.sent_id[b - 1]}
+        cue = nearest(cues, a, b, sids)
+        spk = nearest(speakers, a, b, sids)
+        parts = [(a, b)]
+        # interrupted quote: „A“, sagte X, „B“
+        while i + 1 < len(quotes):
+            na, nb = quotes[i + 1]
+            gap = range(parts[-1][1], na)
+            frame = {k for r in (cue, spk) if r for k in range(*r)}
+            if facts.sent_id[na] in sids | {max(sids) + 1} and frame and all(
+                k in frame or doc[k].text in _CLAUSE_BREAK or doc[k].text in _ALL_QUOTES for k in gap
+            ) and any(k in frame for k in gap):
+                parts.append((na, nb))
+                i += 1
+            else:
+                break
+        i += 1
+        if spk is None:
+            spk = _fallback_speaker(doc, facts, cue, (a, parts[-1][1]), rules)
+        clean = [_strip(doc, pa, pb) for pa, pb in parts]
+        clean = [(pa, pb) for pa, pb in clean if pb > pa]
+        if not clean:
+            continue
+        content = (clean[0][0], clean[-1][1])
+        st = RuleStatement(_kind_of(doc, facts, content, cue), content, cue, spk,
+                           clean if len(clean) > 1 else [])
+        st.confidence = min(conf[p] for p in parts)
+        if cue is None and spk is None:
+            st.continuation = True
+        if role_tagger is not None:
+            _assign_roles(doc, facts, tags, rules, st, role_tagger, lexical)
+        _nach_angaben(facts, st)
+        if st.kind != "direct":
+            st.kind = _kind_of(doc, facts, st.content, st.cue)
+        if (st.cue is None and st.speaker is not None and st.speaker == chain_speaker
+                and facts.sent_id[st.speaker[0]] < facts.sent_id[st.content[0]]):
+            # no cue of its own, speaker named in the statement it follows: a continuation
+            st.speaker = None
+            st.continuation = True
+        if not st.continuation:
+            chain_speaker = st.speaker
+        out.append(st)
+    return out
+
+
+def _nach_angaben(facts: _Facts, st: RuleStatement) -> None:
+    """Project convention for "nach Angaben der Polizei": cue "nach Angaben", speaker "der
+    Polizei" (the CRF learnt WikiNews' cue "nach", speaker "Angaben der Polizei")."""
+    if st.cue is None or st.speaker is None or st.cue[1] != st.speaker[0]:
+        return
+    if facts.texts[st.cue[0]].lower() != "nach":
+        return
+    nouns = lexicon().nouns
+    for k in range(st.speaker[0], min(st.speaker[1], st.speaker[0] + 3)):
+        if facts.texts[k] in nouns:
+            st.cue = (st.cue[0], k + 1)
+            rest = (k + 1, st.speaker[1])
+            st.speaker = rest if rest[1] > rest[0] and (
+                facts.texts[rest[0]].lower() in _DETS or _is_cap(facts.texts[rest[0]])
+            ) else None
+            return
+
+
+def _to_schema(doc: Doc, sts: list[RuleStatement], facts: _Facts) -> list[Statement]:
+    mentions = _mentions(doc)
+    text = doc.text  # built once: Doc.text joins every token on each access
+    starts = [t.idx for t in doc]
+    ends = [i + len(t) for i, t in zip(starts, facts.texts, strict=True)]
+
+    def span(a: int, b: int) -> SpanModel:
+        return SpanModel(start=starts[a], end=ends[b - 1], text=text[starts[a]:ends[b - 1]])
+
+    result: list[Statement] = []
+    prev_speaker: tuple[str | None, bool] = (None, False)
+    for n, st in enumerate(sts, start=1):
+        a, b = st.content
+        speaker_id = None
+        speaker_span = None
+        if st.speaker is not None:
+            speaker_span = span(*st.speaker)
+            speaker_id = resolve_speaker(doc, st.speaker[0], st.speaker[1], mentions)
+        elif st.continuation and prev_speaker[1]:
+            speaker_id = prev_speaker[0]
+        result.append(Statement(
+            id=f"s{n}", kind=st.kind, speaker=speaker_id, speaker_span=speaker_span,
+            cue=span(*st.cue) if st.cue is not None else None, content=span(a, b),
+            parts=[span(p, q) for p, q in st.parts],
+            mood="subjunctive" if any(facts.sub[k] for k in range(a, b)) else "indicative",
+            confidence=None if st.confidence is None else round(st.confidence, 3),
+        ))
+        prev_speaker = (speaker_id, True)
+    return result
+
+
+def extract_statements(doc: Doc, use_model: bool = True) -> list[Statement]:
+    """Statements of a processed doc (sentences + morph already set)."""
+    if len(doc) == 0:
+        return []
+    facts = token_facts(doc)
+    sts = rule_statements(doc, facts)
+    tagger = _tagger() if use_model else None
+    if tagger is not None:
+        sts = crf_statements(doc, facts, sts, tagger, _tagger("crf_roles.bin"))
+    return _to_schema(doc, sts, facts)
+
 
 @Language.component("lagebild_attribution")
 def attribution_component(doc: Doc) -> Doc:
-    doc._.lb_statements = []
+    doc._.lb_statements = extract_statements(doc)
+    return doc
+
+
+@Language.component("lagebild_attribution_rules")
+def attribution_rules_component(doc: Doc) -> Doc:
+    """The rules alone (ablation and fallback): same output contract, no CRF."""
+    doc._.lb_statements = extract_statements(doc, use_model=False)
     return doc
