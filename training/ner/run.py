@@ -1,0 +1,111 @@
+"""One command for the whole NER recipe: data -> vectors -> train -> ship -> evaluate.
+
+    python training/ner/run.py                      # shipped recipe: floret + CRF (~20 min, 1 core)
+    python training/ner/run.py --method spacy       # the spaCy CNN alternative (configs/*.cfg)
+    python training/ner/run.py --skip-convert --skip-vectors   # retrain only
+
+Why one script: `make train-ner` must rebuild the shipped model and its figures
+exactly, with single-threaded, seeded steps, so the numbers in
+training/results/ner.json always belong to the model in src/lagebild/models/ner/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+OUTPUT = ROOT / "training" / "output"
+SHIP = ROOT / "src" / "lagebild" / "models" / "ner"
+RESULTS = ROOT / "training" / "results" / "ner.json"
+DEFAULT_CONFIG = HERE / "configs" / "ner_floret.cfg"
+
+ENV = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+
+
+def sh(*args: str) -> None:
+    print("+", " ".join(args), file=sys.stderr, flush=True)
+    subprocess.run(list(args), check=True, cwd=ROOT, env=ENV)
+
+
+def ship(model_dir: Path, name: str) -> None:
+    """Copy the best checkpoint into the package, with a meta that says what it is."""
+    if SHIP.exists():
+        shutil.rmtree(SHIP)
+    shutil.copytree(model_dir, SHIP)
+    meta_path = SHIP / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta.update(
+        {
+            "name": "lagebild_ner_germeval",
+            "version": "0.1.0",
+            "description": f"GermEval 2014 outer-level NER (12 labels), recipe {name}; "
+            "see training/ner/MODEL_CARD_NER.md",
+            "license": "CC BY 4.0 (GermEval 2014 annotations; word clusters from Leipzig CC BY 4.0 "
+            "and Bundestag public-domain text)",
+            "author": "Lagebild",
+            "sources": [
+                {
+                    "name": "GermEval 2014 NER",
+                    "url": "https://sites.google.com/site/germeval2014ner/",
+                    "license": "CC BY 4.0",
+                }
+            ],
+        }
+    )
+    meta.pop("performance", None)
+    meta_path.write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--method", choices=("crf", "spacy"), default="crf")
+    ap.add_argument(
+        "--config", type=Path, default=DEFAULT_CONFIG, help="spaCy config (--method spacy)"
+    )
+    ap.add_argument("--skip-convert", action="store_true")
+    ap.add_argument("--skip-vectors", action="store_true")
+    ap.add_argument("--skip-train", action="store_true", help="ship + evaluate an existing run")
+    ap.add_argument(
+        "--no-ship", action="store_true", help="train and evaluate, leave the package alone"
+    )
+    args = ap.parse_args(argv)
+    py = sys.executable
+    name = args.config.stem if args.method == "spacy" else "ner_crf"
+    out = OUTPUT / name
+    if not args.skip_convert:
+        sh(py, str(HERE / "convert.py"))
+    if not args.skip_vectors:
+        sh(py, str(HERE / "vectors.py"))
+    if not args.skip_train and args.method == "spacy":
+        sh(py, "-m", "spacy", "train", str(args.config), "--output", str(out))
+    elif not args.skip_train:
+        sh(py, str(HERE / "train_crf.py"), "--verbose", "--out", str(out / "model-best"))
+    model = out / "model-best"
+    if not args.no_ship:
+        ship(model, name)
+        model = SHIP
+    command = "python training/ner/run.py"
+    if args.method == "spacy":
+        command += f" --method spacy --config {args.config.relative_to(ROOT)}"
+    sh(
+        py,
+        str(HERE / "evaluate.py"),
+        "--model",
+        str(model),
+        "--out",
+        str(RESULTS if not args.no_ship else OUTPUT / name / "scores.json"),
+        "--command",
+        command,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
