@@ -28,7 +28,8 @@ test: install lint
 	$(BIN)/python -m pytest -q -ra
 
 eval: install
-	$(BIN)/lagebild eval $(SHARED)/gold --quotes $(SHARED)/data/quotes_wikinews/dev
+	$(BIN)/lagebild eval $(SHARED)/gold --quotes $(SHARED)/data/quotes_wikinews/dev --save training/results/eval.json
+	$(BIN)/python training/report.py > /dev/null
 
 bench: install
 	$(BIN)/python benchmarks/bench.py --shared $(SHARED) --out benchmarks/results.json

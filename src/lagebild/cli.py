@@ -124,6 +124,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from .evaluate.quotes import evaluate_quotes
 
         result["quotes"] = evaluate_quotes(Path(args.quotes))
+    if args.save:
+        Path(args.save).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n",
+                                   encoding="utf-8")
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
     else:
@@ -160,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("gold_dir", nargs="?", help="folder of gold JSON files (see docs/EVALUATION.md)")
     e.add_argument("--quotes", help="WikiNews quotation split folder, e.g. ../shared/data/quotes_wikinews/dev")
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
+    e.add_argument("--save", help="also write the figures as JSON to this file")
     e.add_argument("--no-models", action="store_true")
     e.set_defaults(func=cmd_eval)
 
