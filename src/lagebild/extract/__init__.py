@@ -30,9 +30,18 @@ if not Doc.has_extension("lb_entity_index"):
     Doc.set_extension("lb_entity_index", default=None)
 
 
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, cached: spaCy rebuilds the string from all tokens on every access, which
+    made span construction quadratic in article length. The text of a Doc never changes."""
+    text = doc.user_data.get("lb_text")
+    if text is None:
+        text = doc.user_data["lb_text"] = doc.text
+    return text
+
+
 def span_model(doc: Doc, start: int, end: int) -> SpanModel:
     """A schema span for character offsets [start, end) of `doc.text`."""
-    return SpanModel(start=start, end=end, text=doc.text[start:end])
+    return SpanModel(start=start, end=end, text=doc_text(doc)[start:end])
 
 
 def token_span(tokens: Span | Token | list[Token]) -> SpanModel:

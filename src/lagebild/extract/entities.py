@@ -16,11 +16,13 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from spacy.attrs import ENT_IOB, ENT_TYPE, IDX, ORTH
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
 from ..resources import read_tsv
 from ..schema import Entity, EntityLinks, Mention
+from . import doc_text
 
 _ADJ_ENDINGS = ("en", "er", "es", "em", "e", "")
 #: Words before a capital that make it a place rather than a stand-in for the government.
@@ -28,7 +30,6 @@ _PLACE_PREPS = {"in", "nach", "aus", "bei", "nahe", "um", "vor", "bis", "durch",
                 "hauptstadt", "stadt"}
 _LOC_WORDS = re.compile(r"(Meer|Gebirge|See|Golf|Küste|Region|[Gg]ebiet|Halbinsel|Kanal|Tal)\b")
 _COMPASS = ("Nord", "Süd", "Ost", "West", "Zentral", "Mittel")
-_MAX_NAME_TOKENS = 5
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Gazetteer:
     demonyms: dict[str, GazEntry] = field(default_factory=dict)
     capitals: dict[tuple[str, ...], tuple[GazEntry, GazEntry]] = field(default_factory=dict)
     geonames: dict[str, int] = field(default_factory=dict)
+    #: first word of any name or capital -> longest entry length; most tokens start no name,
+    #: so one set lookup per token replaces up to ten tuple lookups (the hot path)
+    first_words: dict[str, int] = field(default_factory=dict)
 
 
 def _toks(name: str) -> tuple[str, ...]:
@@ -91,6 +95,8 @@ def gazetteer() -> Gazetteer:
             seat = GazEntry(row["seat"], "GPE", "city")
             metonym = GazEntry(row["canonical"], row["type"], "metonym", row.get("iso") or None)
             gaz.capitals[tuple(row["seat"].split())] = (metonym, seat)
+    for key in [*gaz.names, *gaz.capitals]:
+        gaz.first_words[key[0]] = max(gaz.first_words.get(key[0], 0), len(key))
     # demonym plurals that equal a state name (Polen, Schweden, Ungarn) are names
     for key in list(gaz.demonyms):
         if (key,) in gaz.names:
@@ -125,8 +131,8 @@ def _lookup_name(gaz: Gazetteer, words: tuple[str, ...]) -> GazEntry | None:
     return entry
 
 
-def _adjective(gaz: Gazetteer, token: Token) -> GazEntry | None:
-    low = token.lower_
+def _adjective(gaz: Gazetteer, word: str) -> GazEntry | None:
+    low = word.lower()
     for ending in _ADJ_ENDINGS:
         if ending and not low.endswith(ending):
             continue
@@ -137,87 +143,126 @@ def _adjective(gaz: Gazetteer, token: Token) -> GazEntry | None:
     return None
 
 
-def _is_place_use(doc: Doc, start_tok: int) -> bool:
+class _Tokens:
+    """Token texts and offsets read once from the Doc's arrays.
+
+    Iterating a Doc creates a Python Token object per token; this layer looks at every
+    token several times, so plain lists are several times faster (it is on the hot path).
+    """
+
+    __slots__ = ("texts", "starts", "iob", "ent_type")
+
+    def __init__(self, doc: Doc):
+        arr = doc.to_array([ORTH, IDX, ENT_IOB, ENT_TYPE]) if len(doc) else None
+        strings = doc.vocab.strings
+        self.texts: list[str] = [strings[int(o)] for o in arr[:, 0]] if arr is not None else []
+        self.starts: list[int] = arr[:, 1].tolist() if arr is not None else []
+        self.iob: list[int] = arr[:, 2].tolist() if arr is not None else []
+        self.ent_type: list[str] = ([strings[int(t)] if t else "" for t in arr[:, 3]]
+                                    if arr is not None else [])
+
+    def end(self, i: int) -> int:
+        return self.starts[i] + len(self.texts[i])
+
+
+def _is_place_use(toks: _Tokens, start_tok: int) -> bool:
     """A capital after a locative preposition, or as a dateline, names the city itself."""
-    if start_tok > 0 and doc[start_tok - 1].lower_ in _PLACE_PREPS:
+    texts = toks.texts
+    if start_tok > 0 and texts[start_tok - 1].lower() in _PLACE_PREPS:
         return True
-    at_par_start = start_tok == 0 or "\n" in doc[start_tok - 1].text_with_ws
-    nxt = doc[start_tok + 1].text if start_tok + 1 < len(doc) else ""
+    at_par_start = start_tok == 0 or "\n" in texts[start_tok - 1]
+    nxt = texts[start_tok + 1] if start_tok + 1 < len(texts) else ""
     return at_par_start and nxt in {"–", "-", "—", "(", ":"}
 
 
-def _gazetteer_candidates(doc: Doc, gaz: Gazetteer) -> list[_Cand]:
+def _gazetteer_candidates(toks: _Tokens, gaz: Gazetteer) -> list[_Cand]:
     cands: list[_Cand] = []
-    i, n = 0, len(doc)
+    texts, starts = toks.texts, toks.starts
+    i, n = 0, len(texts)
     while i < n:
-        tok = doc[i]
-        if not tok.text[:1].isalpha():
+        text = texts[i]
+        if not text[:1].isalpha():
             i += 1
             continue
         matched = False
-        if tok.text[:1].isupper():
-            for length in range(min(_MAX_NAME_TOKENS, n - i), 0, -1):
-                words = tuple(t.text for t in doc[i : i + length])
+        max_len = gaz.first_words.get(text) or gaz.first_words.get(_strip_genitive(text))
+        if max_len and text[:1].isupper():
+            for length in range(min(max_len, n - i), 0, -1):
+                words = tuple(texts[i : i + length])
+                start, end = starts[i], toks.end(i + length - 1)
                 entry = _lookup_name(gaz, words)
                 if entry is not None:
-                    span = doc[i : i + length]
-                    cands.append(_Cand(span.start_char, span.end_char, entry.type, "name",
-                                       entry.key, entry.iso, entry.geonames))
+                    cands.append(_Cand(start, end, entry.type, "name", entry.key, entry.iso,
+                                       entry.geonames))
                     i += length
                     matched = True
                     break
                 cap = gaz.capitals.get(words) or (
                     gaz.capitals.get((*words[:-1], _strip_genitive(words[-1]))))
                 if cap is not None:
-                    span = doc[i : i + length]
                     state, city = cap
-                    if _is_place_use(doc, i):
-                        cands.append(_Cand(span.start_char, span.end_char, "GPE", "name",
-                                           city.key, None, city.geonames))
+                    if _is_place_use(toks, i):
+                        cands.append(_Cand(start, end, "GPE", "name", city.key, None,
+                                           city.geonames))
                     else:
-                        cands.append(_Cand(span.start_char, span.end_char, state.type, "metonym",
-                                           state.key, state.iso, state.geonames))
+                        cands.append(_Cand(start, end, state.type, "metonym", state.key,
+                                           state.iso, state.geonames))
                     i += length
                     matched = True
                     break
         if matched:
             continue
-        entry = gaz.demonyms.get(tok.text) or _adjective(gaz, tok)
+        entry = gaz.demonyms.get(text) or _adjective(gaz, text)
         if entry is not None:
-            cands.append(_Cand(tok.idx, tok.idx + len(tok), "GPE", "adjectival", entry.key,
+            cands.append(_Cand(starts[i], toks.end(i), "GPE", "adjectival", entry.key,
                                entry.iso, entry.geonames))
-        elif "-" in tok.text[1:-1]:
-            head = tok.text.split("-", 1)[0]
+        elif "-" in text[1:-1]:
+            head = text.split("-", 1)[0]
             part = _lookup_name(gaz, (head,))
-            if part is not None and (tok.text,) not in gaz.names:
-                cands.append(_Cand(tok.idx, tok.idx + len(head), part.type, "part", part.key,
-                                   part.iso, part.geonames))
+            if part is not None and (text,) not in gaz.names:
+                cands.append(_Cand(starts[i], starts[i] + len(head), part.type, "part",
+                                   part.key, part.iso, part.geonames))
         i += 1
     return cands
 
 
-def _ner_candidates(doc: Doc, gaz: Gazetteer) -> list[_Cand]:
+def _iter_ents(toks: _Tokens):
+    """(start_char, end_char, label) of the NER spans, from the IOB arrays."""
+    iob, n = toks.iob, len(toks.iob)
+    i = 0
+    while i < n:
+        if iob[i] == 3:  # B
+            j = i + 1
+            while j < n and iob[j] == 1:  # I
+                j += 1
+            yield toks.starts[i], toks.end(j - 1), toks.ent_type[i]
+            i = j
+        else:
+            i += 1
+
+
+def _ner_candidates(doc: Doc, toks: _Tokens, gaz: Gazetteer) -> list[_Cand]:
     cands: list[_Cand] = []
-    for ent in doc.ents:
-        label = ent.label_.upper()
+    for start_char, end_char, raw_label in _iter_ents(toks):
+        label = raw_label.upper()
         base = label[:3]
         etype = _NER_TYPE.get(base)
         if etype is None:
             continue
-        text = ent.text
+        text = doc_text(doc)[start_char:end_char]
         if label.endswith("DERIV"):
             continue  # adjectives: only those the gazetteer resolves to a state are kept
         if label.endswith("PART"):
             if "-" not in text:
                 continue
             head = text.split("-", 1)[0]
-            cands.append(_Cand(ent.start_char, ent.start_char + len(head), etype, "part"))
+            cands.append(_Cand(start_char, start_char + len(head), etype, "part"))
             continue
         if etype == "GPE" and (_LOC_WORDS.search(text) or (
                 text.startswith(_COMPASS) and text[:1].isupper() and len(text.split()) == 1
                 and not _lookup_name(gaz, (text,)))):
             etype = "LOC"
-        cands.append(_Cand(ent.start_char, ent.end_char, etype, "name"))
+        cands.append(_Cand(start_char, end_char, etype, "name"))
     return cands
 
 
@@ -258,7 +303,7 @@ def _person_key(text: str, persons: dict[str, str]) -> str:
 
 
 def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
-    text = doc.text
+    text = doc_text(doc)
     # full person names first, so that short forms anywhere in the text merge into them
     persons: dict[str, str] = {}
     for c in sorted((c for c in cands if c.type == "PER" and c.kind == "name"),
@@ -296,14 +341,14 @@ def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
     return order
 
 
-def _propagate(doc: Doc, cands: list[_Cand]) -> list[_Cand]:
+def _propagate(doc: Doc, toks: _Tokens, cands: list[_Cand]) -> list[_Cand]:
     """Tag every other occurrence of a name the NER found once in this document.
 
     NER decides per sentence; a name is a name throughout the article ("laut Gressel" ...
     "sagte Gressel"). Only capitalised tokens, surnames and full single-token names of
     PER/ORG/MISC entities, so common words are not swept in.
     """
-    text = doc.text
+    text = doc_text(doc)
     forms: dict[str, str] = {}
     for c in cands:
         if c.kind != "name" or c.type not in {"PER", "ORG", "MISC"}:
@@ -318,11 +363,11 @@ def _propagate(doc: Doc, cands: list[_Cand]) -> list[_Cand]:
         return cands
     covered = [(c.start, c.end) for c in cands]
     extra: list[_Cand] = []
-    for tok in doc:
-        etype = forms.get(tok.text) or forms.get(_strip_genitive(tok.text))
+    for i, word in enumerate(toks.texts):
+        etype = forms.get(word) or forms.get(_strip_genitive(word))
         if etype is None:
             continue
-        start, end = tok.idx, tok.idx + len(tok)
+        start, end = toks.starts[i], toks.end(i)
         if any(s < end and start < e for s, e in covered):
             continue
         extra.append(_Cand(start, end, etype, "name"))
@@ -332,7 +377,8 @@ def _propagate(doc: Doc, cands: list[_Cand]) -> list[_Cand]:
 @Language.component("lagebild_entities")
 def entities_component(doc: Doc) -> Doc:
     gaz = gazetteer()
-    cands = _merge_candidates(_gazetteer_candidates(doc, gaz), _ner_candidates(doc, gaz))
-    cands = _propagate(doc, cands)
+    toks = _Tokens(doc)
+    cands = _merge_candidates(_gazetteer_candidates(toks, gaz), _ner_candidates(doc, toks, gaz))
+    cands = _propagate(doc, toks, cands)
     doc._.lb_entities = build_entities(doc, cands)
     return doc

@@ -39,7 +39,7 @@ from spacy.tokens import Doc
 
 from ..resources import read_tsv
 from ..schema import Quantity, Statement, TimeExpr
-from . import span_model
+from . import doc_text, span_model
 
 # --------------------------------------------------------------------------- lexicons
 
@@ -342,7 +342,7 @@ def statement_for(start: int, end: int, statements: Iterable[Statement]) -> Stat
 @Language.component("lagebild_quantities")
 def quantities_component(doc: Doc) -> Doc:
     statements = doc._.lb_statements or []
-    found = find_quantities(doc.text, doc._.lb_times or [])
+    found = find_quantities(doc_text(doc), doc._.lb_times or [])
     quantities = []
     for i, q in enumerate(found, 1):
         st = statement_for(q["start"], q["end"], statements)

@@ -42,7 +42,7 @@ from spacy.tokens import Doc
 
 from ..resources import read_tsv
 from ..schema import TimeExpr
-from . import span_model
+from . import doc_text, span_model
 
 # --------------------------------------------------------------------------- lexicons
 
@@ -734,7 +734,7 @@ def make_time_component(nlp: Language, name: str, mode: str) -> Callable[[Doc], 
     """`mode`: "news" (anchor = publication date) or "narrative" (anchor = last date)."""
 
     def time_component(doc: Doc) -> Doc:
-        found = find_times(doc.text, doc._.lb_published, mode)
+        found = find_times(doc_text(doc), doc._.lb_published, mode)
         doc._.lb_times = [
             TimeExpr(id=f"t{i}", span=span_model(doc, s, e), value=v, type=t)  # type: ignore[arg-type]
             for i, (s, e, v, t) in enumerate(found, 1)
