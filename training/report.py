@@ -58,9 +58,11 @@ def quality() -> list[str]:
                    f"value accuracy | {_f(t['strict']['f1'])} / {_f(t['lenient']['f1'])} / "
                    f"{_f(t['value_accuracy'])} | `python training/time/eval.py` |")
     parser = _load(RESULTS / "parser.json")
-    if parser.get("summary"):
-        out.append(f"| parser (not in pipeline) | UD GSD test / PUD | LAS | "
-                   f"{parser['summary']} | `make train-parser` |")
+    if parser.get("gsd_test"):
+        g, p = parser["gsd_test"], parser["pud_test"]
+        out.append(f"| parser (measured, not in the pipeline) | UD GSD test / PUD | UAS / LAS | "
+                   f"{_f(g['uas'])} / {_f(g['las'])} — {_f(p['uas'])} / {_f(p['las'])} | "
+                   "`make train-parser` |")
     ev = _load(RESULTS / "eval.json").get("gold", {}).get("micro", {})
     if ev:
         for key in ("entity_mentions_typed", "statements", "statements+speaker",
