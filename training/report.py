@@ -137,7 +137,22 @@ def main() -> None:
              "for dev, test otherwise); the recipes tune on train/dev only.", "",
              "## Quality", "", *quality(), "", "## Speed and memory", "", *speed(), ""]
     (ROOT / "docs" / "RESULTS.md").write_text("\n".join(lines), encoding="utf-8")
+    readme = ROOT / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    for name, block in (("quality", quality()), ("speed", speed())):
+        text = _replace_block(text, name, "\n".join(block))
+    readme.write_text(text, encoding="utf-8")
     print("\n".join(lines))
+
+
+def _replace_block(text: str, name: str, body: str) -> str:
+    """Replace what stands between <!-- BEGIN name --> and <!-- END name --> in the README."""
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    if begin not in text or end not in text:
+        return text
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{begin}\n{body}\n{end}{tail}"
 
 
 if __name__ == "__main__":
