@@ -288,3 +288,62 @@ def test_nach_angaben_follows_project_convention() -> None:
     st = attribution.RuleStatement("indirect", (4, 8), cue=(0, 1), speaker=(1, 4))
     attribution._nach_angaben(facts, st)
     assert st.cue == (0, 2) and st.speaker == (2, 4)
+
+
+# ----------------------------------------------------------------- speaker placement, false continuations
+
+
+def test_inverted_subject_after_cue_with_pp_prefield(rules: Language, layer: Language) -> None:
+    # the prefield is a prepositional phrase: the speaker is the NP right after the verb
+    text = ("Bei einem Treffen mit Landwirten in Kassel erinnerte Ministerin Huber daran, "
+            "dass der Staat die Hilfen bereits verdoppelt habe.")
+    st = one(rules, text)
+    assert (text_of(st.cue), text_of(st.speaker_span)) == ("erinnerte", "Ministerin Huber")
+    assert st.content.text == "der Staat die Hilfen bereits verdoppelt habe"
+    st = one(layer, text)
+    assert st.speaker_span is not None and "Huber" in st.speaker_span.text
+    assert st.content.text.startswith("der Staat")
+
+
+def test_speaker_is_never_a_prepositional_object(rules: Language) -> None:
+    st = one(rules, "Die Botschafterin Norwegens bei der Weltbank, Ingrid Sandvik, sagte am Freitag vor "
+                    "dem Ausschuss, dass die Kredite gekürzt würden.")
+    assert text_of(st.speaker_span) == "Die Botschafterin Norwegens bei der Weltbank, Ingrid Sandvik"
+    st = one(rules, "Der Sprecher der Reederei, Tom Brandt, erklärte gegenüber der Presse, die Fähre werde "
+                    "eingestellt.")
+    assert text_of(st.speaker_span) == "Der Sprecher der Reederei, Tom Brandt"
+    st = one(rules, "Am Abend sagte im Landtag die Abgeordnete Vera Stolz, die Schulen seien offen.")
+    assert text_of(st.speaker_span) == "die Abgeordnete Vera Stolz"
+
+
+def test_apposition_after_inverted_speaker(rules: Language) -> None:
+    st = one(rules, "„Wir geben nicht auf“, sagte die Vorsitzende des Vereins, Marta Quandt.")
+    assert text_of(st.speaker_span) == "die Vorsitzende des Vereins, Marta Quandt"
+    # a following clause is not an apposition
+    st = one(rules, "Gestern sagte der Bürgermeister, Bremen werde die Brücke sanieren.")
+    assert text_of(st.speaker_span) == "der Bürgermeister"
+
+
+def test_apposition_resolves_to_the_named_person(with_entities: Language) -> None:
+    # the phrase also holds a (longer) GPE mention: the apposition's person is the speaker
+    doc = with_entities("Der südkoreanische Gesandte bei der Union, Olaf Weiß, sagte, die Frist sei abgelaufen.")
+    st = doc._.lb_statements[0]
+    assert text_of(st.speaker_span) == "Der südkoreanische Gesandte bei der Union, Olaf Weiß"
+    assert st.speaker == "e1"
+
+
+@pytest.mark.parametrize("nlp_name", ["rules", "layer"])
+def test_indicative_and_hypothetical_sentences_are_not_continuations(
+        nlp_name: str, request: pytest.FixtureRequest) -> None:
+    nlp = request.getfixturevalue(nlp_name)
+    sts = nlp("Der Minister sagte, die Truppen seien bereit. Diese sollen im Norden stationiert werden, "
+              "der noch umkämpft ist.")._.lb_statements
+    assert [s.content.text for s in sts] == ["die Truppen seien bereit"]
+    sts = nlp("Die Ministerin sagte, man werde reagieren. Das ist ein Versprechen, das die Regierung "
+              "mit Taten belegen müsste.")._.lb_statements
+    assert [s.content.text for s in sts] == ["man werde reagieren"]
+
+
+def test_konjunktiv_main_clause_still_continues(rules: Language) -> None:
+    sts = rules("Der Minister sagte, die Truppen seien bereit. Sie würden im Norden gebraucht.")._.lb_statements
+    assert [s.content.text for s in sts] == ["die Truppen seien bereit", "Sie würden im Norden gebraucht"]
