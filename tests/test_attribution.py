@@ -347,3 +347,24 @@ def test_indicative_and_hypothetical_sentences_are_not_continuations(
 def test_konjunktiv_main_clause_still_continues(rules: Language) -> None:
     sts = rules("Der Minister sagte, die Truppen seien bereit. Sie würden im Norden gebraucht.")._.lb_statements
     assert [s.content.text for s in sts] == ["die Truppen seien bereit", "Sie würden im Norden gebraucht"]
+
+
+def test_framed_quote_keeps_its_own_speaker() -> None:
+    """„…“, sagte X in one sentence: the speaker is X, not the subject of the sentence before."""
+    import lagebild
+
+    rec = lagebild.analyze("Die Regierung von Moldau hat am Dienstag gedroht. „Wir lassen das nicht "
+                           "zu“, sagte Innenminister Andrei Popa vor Journalisten.")
+    st = next(s for s in rec.statements if s.kind == "direct")
+    assert st.content.text == "Wir lassen das nicht zu"
+    assert st.speaker_span is not None and "Andrei Popa" in st.speaker_span.text
+
+
+def test_indefinite_speaker_is_not_resolved_to_an_earlier_person() -> None:
+    import lagebild
+
+    rec = lagebild.analyze("Innenminister Andrei Popa warf den Behörden Untätigkeit vor. Sie habe "
+                           "keine Kenntnis davon, erklärte ein Sprecher der Verwaltung.")
+    st = next(s for s in rec.statements if s.content.text.startswith("Sie habe"))
+    assert st.speaker is None and st.speaker_span is not None
+    assert st.speaker_span.text.startswith("ein Sprecher")

@@ -841,10 +841,15 @@ def rule_statements(doc: Doc, facts: _Facts | None = None, mood_test: bool = Fal
 def _mentions(doc: Doc) -> list[tuple[int, int, str, str]]:
     out = []
     for ent in doc._.lb_entities or []:
+        # a city is a place, not a body that speaks: only states (ISO code) count as GPE here
+        etype = "LOC" if ent.type == "GPE" and not ent.links.iso3166 else ent.type
         for m in ent.mentions:
-            out.append((m.start, m.end, ent.id, ent.type))
+            out.append((m.start, m.end, ent.id, etype))
     out.sort()
     return out
+
+
+_INDEFINITE = frozenset({"ein", "eine", "einem", "einer", "eines", "einen"})
 
 
 def resolve_speaker(doc: Doc, a: int, b: int, mentions: list[tuple[int, int, str, str]]) -> str | None:
@@ -861,6 +866,8 @@ def resolve_speaker(doc: Doc, a: int, b: int, mentions: list[tuple[int, int, str
         return hit
     head = doc[b - 1].text
     low = doc[a].text.lower()
+    if low in _INDEFINITE:
+        return None  # "ein Sprecher": someone new, not the last person named
     roles = lexicon().roles
     if b - a == 1 and low in ("er", "sie", "seiner", "ihrer"):
         wanted = {"PER"} if low in ("er", "seiner") else {"PER", "ORG", "GPE"}
@@ -1507,8 +1514,41 @@ def extract_statements(doc: Doc, use_model: bool = True) -> list[Statement]:
     tagger = _tagger() if use_model else None
     sts = rule_statements(doc, facts, mood_test=tagger is None)
     if tagger is not None:
-        sts = crf_statements(doc, facts, sts, tagger, _tagger("crf_roles.bin"))
+        crf = crf_statements(doc, facts, sts, tagger, _tagger("crf_roles.bin"))
+        sts = _keep_framed_quotes(facts, sts, crf) if KEEP_FRAMED_QUOTES else crf
     return _to_schema(doc, sts, facts)
+
+
+#: Rule direct quotes framed in their own sentence („…“, sagte X.) override the CRF.
+KEEP_FRAMED_QUOTES = True
+
+
+def _keep_framed_quotes(facts: _Facts, rules: list[RuleStatement],
+                        crf: list[RuleStatement]) -> list[RuleStatement]:
+    """The one pattern where the rules are nearly always right: a quotation in marks whose
+    cue and speaker stand in the quote's own sentence. The CRF's speaker picker sometimes
+    reaches into the previous sentence there, so the rule statement replaces any CRF
+    statement overlapping it (measured on WikiNews: see the model card)."""
+    def framed(st: RuleStatement) -> bool:
+        if st.kind != "direct" or st.cue is None or st.speaker is None:
+            return False
+        sents = {facts.sent_id[st.content[0]], facts.sent_id[st.content[1] - 1]}
+        return facts.sent_id[st.cue[0]] in sents and facts.sent_id[st.speaker[0]] in sents
+    anchors = [st for st in rules if framed(st)]
+    if not anchors:
+        return crf
+    kept = []
+    for c in crf:
+        hit = next((a for a in anchors
+                    if c.content[0] < a.content[1] and a.content[0] < c.content[1]), None)
+        if hit is None:
+            kept.append(c)
+            continue
+        sents = {facts.sent_id[hit.content[0]], facts.sent_id[hit.content[1] - 1]}
+        if c.speaker is not None and facts.sent_id[c.speaker[0]] in sents:
+            hit.speaker = c.speaker  # the CRF's span is right where it stays in the frame
+        hit.confidence = c.confidence
+    return sorted(kept + anchors, key=lambda st: st.content[0])
 
 
 @Language.component("lagebild_attribution")
