@@ -221,10 +221,12 @@ def document_from_obj(obj: object, name: str, opts: Options) -> Document:
         source=obj.get("source"), name=name, max_bytes=opts.max_bytes)
 
 
-def read_jsonl(path: Path, opts: Options) -> Iterator[Item]:
-    """Streamed line by line; a line longer than the article limit is skipped unread."""
-    _check_not_binary(path)
-    limit = opts.max_bytes * 2 + 10_000  # JSON escapes can double the size of the text
+def jsonl_lines(path: Path | str, max_bytes: int) -> Iterator[tuple[str, bytes | InputError]]:
+    """(name, raw line) for each non-blank line of a JSON Lines file (plain or .gz), streamed;
+    a line longer than the article limit is skipped unread and given as an `InputError`.
+    Shared by ingest and the batch readers, so both treat oversized lines alike."""
+    path = Path(path)
+    limit = max_bytes * 2 + 10_000  # JSON escapes can double the size of the text
     with _open_binary(path) as fh:
         lineno = 0
         while True:
@@ -236,24 +238,33 @@ def read_jsonl(path: Path, opts: Options) -> Iterator[Item]:
             if len(line) > limit and not line.endswith(b"\n"):
                 while (chunk := fh.readline(1 << 20)) and not chunk.endswith(b"\n"):
                     pass
-                yield Item(name, error=InputError(
-                    "too_large", f"{name}: line is over {limit / 1e6:.0f} MB, skipped"))
+                yield name, InputError(
+                    "too_large", f"{name}: line is over {limit / 1e6:.0f} MB, skipped")
                 continue
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(decode(line, encoding=opts.encoding, name=name))
-            except json.JSONDecodeError as exc:
-                yield Item(name, error=InputError(
-                    "malformed", f"{name}: not valid JSON ({exc.msg} at column {exc.colno})"))
-                continue
-            except InputError as exc:
-                yield Item(name, error=exc)
-                continue
-            try:
-                yield Item(name, document=document_from_obj(obj, name, opts))
-            except InputError as exc:
-                yield Item(name, error=exc)
+            if line.strip():
+                yield name, line
+
+
+def read_jsonl(path: Path, opts: Options) -> Iterator[Item]:
+    """Streamed line by line; a line longer than the article limit is skipped unread."""
+    _check_not_binary(path)
+    for name, line in jsonl_lines(path, opts.max_bytes):
+        if isinstance(line, InputError):
+            yield Item(name, error=line)
+            continue
+        try:
+            obj = json.loads(decode(line, encoding=opts.encoding, name=name))
+        except json.JSONDecodeError as exc:
+            yield Item(name, error=InputError(
+                "malformed", f"{name}: not valid JSON ({exc.msg} at column {exc.colno})"))
+            continue
+        except InputError as exc:
+            yield Item(name, error=exc)
+            continue
+        try:
+            yield Item(name, document=document_from_obj(obj, name, opts))
+        except InputError as exc:
+            yield Item(name, error=exc)
 
 
 def read_json(path: Path, opts: Options) -> Iterator[Item]:

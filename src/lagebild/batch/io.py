@@ -18,7 +18,6 @@ output completely or not at all, and the same input gives the same files.
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 import time
@@ -30,8 +29,8 @@ from typing import IO, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..ingest import MAX_BYTES
-from ..sources import compound_suffix
+from ..ingest import MAX_BYTES, InputError
+from ..sources import compound_suffix, jsonl_lines
 from .core import OUTPUT_SCHEMA
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
@@ -112,37 +111,18 @@ def error_input(input_ref: str, reason: str, message: str) -> dict[str, Any]:
     return _row(input_ref, error_reason=reason, error=message)
 
 
-def _open_binary(path: str) -> IO[bytes]:
-    if path.lower().endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")  # noqa: SIM115 - returned to the caller's with-block
-
-
 def read_jsonl_rows(path: str, max_bytes: int = MAX_BYTES) -> Iterator[dict[str, Any]]:
     """One row per non-blank line; a line over the size limit is skipped unread."""
-    limit = max_bytes * 2 + 10_000
-    with _open_binary(path) as fh:
-        lineno = 0
-        while True:
-            line = fh.readline(limit + 1)
-            if not line:
-                break
-            lineno += 1
-            name = f"{path}:{lineno}"
-            if len(line) > limit and not line.endswith(b"\n"):
-                while (chunk := fh.readline(1 << 20)) and not chunk.endswith(b"\n"):
-                    pass
-                yield error_input(name, "too_large",
-                                  f"{name}: line is over {limit / 1e6:.0f} MB, skipped")
-                continue
-            if not line.strip():
-                continue
-            try:
-                text = line.decode("utf-8").rstrip("\r\n")
-            except UnicodeDecodeError:
-                yield error_input(name, "encoding", f"{name} is not valid UTF-8")
-                continue
-            yield _row(name, line=text)
+    for name, line in jsonl_lines(path, max_bytes):
+        if isinstance(line, InputError):
+            yield error_input(name, line.reason, line.message)
+            continue
+        try:
+            text = line.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError:
+            yield error_input(name, "encoding", f"{name} is not valid UTF-8")
+            continue
+        yield _row(name, line=text)
 
 
 def parquet_columns(names: list[str]) -> dict[str, str]:
