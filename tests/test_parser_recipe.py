@@ -19,6 +19,18 @@ sys.path.insert(0, str(ROOT / "training" / "parser"))
 
 import conllu  # noqa: E402
 
+
+def _load_run():
+    """training/parser/run.py under a unique module name: other recipes' run.py files are
+    on sys.path too in a full test session, and a bare `import run` would get theirs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "lagebild_training_parser_run", ROOT / "training" / "parser" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 # Invented: "Die Ministerin sprach zum Volk." with "zum" = "zu dem" as a multiword token.
 TINY = (
     "# sent_id = t1\n"
@@ -83,7 +95,7 @@ def test_subject_scores_clause_mode_accepts_the_finite_auxiliary() -> None:
 
 
 def test_heuristics_on_invented_words() -> None:
-    import run
+    run = _load_run()
 
     words = ["In", "Berlin", "sagte", "der", "Minister", "nichts"]
     upos = ["ADP", "PROPN", "VERB", "DET", "NOUN", "PRON"]
@@ -113,7 +125,7 @@ def test_committed_results_and_las_recomputed() -> None:
     model = ROOT / "training" / "output" / "parser" / "model-best"
     if not model.is_dir():
         pytest.skip(f"no trained parser in {model}: run training/parser/run.py to recompute LAS")
-    import run
+    run = _load_run()
 
     nlp = spacy.load(model)
     sents = conllu.load("pud_test")[:100]
