@@ -123,10 +123,13 @@ def _batch_line(b: dict) -> str:
             parts.append(f"{key.replace('_', ' ')} {b[key]['articles_per_s']} articles/s")
     if "spark_local2" in b:
         parts.append(f"spark local[2] (warm) {b['spark_local2']['warm']['articles_per_s']} articles/s")
-    ov = (b.get("spark_overhead") or {}).get("wall")
-    if ov:
-        parts.append(f"Spark overhead {ov['overhead_ms_per_article']} ms/article "
-                     f"({ov['overhead_percent']} %)")
+    ov = b.get("spark_overhead") or {}
+    if ov.get("wall"):
+        parts.append(f"Spark overhead per article {ov['wall']['overhead_ms_per_article']} ms wall "
+                     f"({ov['wall']['overhead_percent']} %)")
+    if ov.get("cpu"):
+        parts.append(f"{ov['cpu']['overhead_ms_per_article']} ms CPU incl. the JVM "
+                     f"({ov['cpu']['overhead_percent']} %)")
     return ", ".join(parts) or "see `batch` in benchmarks/results.json"
 
 
