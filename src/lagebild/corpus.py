@@ -3,7 +3,7 @@
     >>> from lagebild.corpus import Corpus
     >>> corpus = Corpus("lagebild.db")                 # or "postgresql://..."
     >>> corpus.ingest(["artikel/", "feed.xml"])       # analyse + store, resumable
-    >>> corpus.statements(speaker="Gressel", since="2024-06-01")
+    >>> corpus.statements(speaker="Lindqvist", since="2024-06-01")
     >>> corpus.claims(what="Soldaten", about="Nordkorea")
 
 Every query returns plain JSON-ready dicts (dates as ISO strings), so the CLI, the

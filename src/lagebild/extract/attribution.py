@@ -856,7 +856,7 @@ def resolve_speaker(doc: Doc, a: int, b: int, mentions: list[tuple[int, int, str
     """Entity id for the speaker tokens [a, b): the named mention, else the antecedent."""
     start, end = doc[a].idx, doc[b - 1].idx + len(doc[b - 1])
     if b - a > 2 and any(doc[k].text == "," for k in range(a, b)):
-        # "Der Gesandte bei den Vereinten Nationen, Robert Wood": the apposition's person
+        # "Die Botschafterin bei der OSZE, Lena Varga": the apposition's person
         # is the speaker, not the longest name inside the phrase
         for m_start, m_end, ent_id, ent_type in mentions:
             if ent_type == "PER" and m_start < end and start < m_end:
@@ -1489,7 +1489,7 @@ def _to_schema(doc: Doc, sts: list[RuleStatement], facts: _Facts) -> list[Statem
         if st.speaker is not None:
             speaker_span = span(*st.speaker)
             # the data set's (and CRF's) speaker span may stop before an apposition
-            # ("Der Gesandte bei der UN[, Robert Wood]"): resolve the entity over it
+            # ("Die Botschafterin bei der OSZE[, Lena Varga]"): resolve the entity over it
             s_start, s_end = facts.sents[facts.sent_id[st.speaker[0]]]
             wide = _apposition(doc, st.speaker, s_start, s_end) or st.speaker
             speaker_id = resolve_speaker(doc, wide[0], wide[1], mentions)

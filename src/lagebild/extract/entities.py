@@ -344,8 +344,8 @@ def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
 def _propagate(doc: Doc, toks: _Tokens, cands: list[_Cand]) -> list[_Cand]:
     """Tag every other occurrence of a name the NER found once in this document.
 
-    NER decides per sentence; a name is a name throughout the article ("laut Gressel" ...
-    "sagte Gressel"). Only capitalised tokens, surnames and full single-token names of
+    NER decides per sentence; a name is a name throughout the article ("laut Lindqvist" ...
+    "sagte Lindqvist"). Only capitalised tokens, surnames and full single-token names of
     PER/ORG/MISC entities, so common words are not swept in.
     """
     text = doc_text(doc)

@@ -53,7 +53,7 @@ def norm(text: str) -> str:
 
 
 def name_variants(text: str) -> list[str]:
-    """The normalised name plus its genitive-stripped form (Gressels -> gressels, gressel)."""
+    """The normalised name plus its genitive-stripped form (Lindqvists -> lindqvists, lindqvist)."""
     n = norm(text)
     out = [n]
     if len(n) > 4 and n.endswith(("s", "'")) and not n.endswith("ss"):
