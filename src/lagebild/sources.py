@@ -357,6 +357,26 @@ def _charset(content_type: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def article_content_type(rec) -> str | None:
+    """The content type ("" if not given) of a WARC record that can hold an article — a
+    successful response or a resource of HTML or plain text — else None. Shared by ingest
+    and batch, so both skip the same records."""
+    if rec.rec_type == "response":
+        if rec.http_headers is None:
+            return None
+        status = rec.http_headers.get_statuscode()
+        if status and not status.startswith("2"):
+            return None
+        ctype = rec.http_headers.get_header("Content-Type") or ""
+    elif rec.rec_type == "resource":
+        ctype = rec.rec_headers.get_header("Content-Type") or ""
+    else:
+        return None
+    if ctype and not any(t in ctype.lower() for t in ("html", "text/plain")):
+        return None
+    return ctype
+
+
 def read_warc(path: Path, opts: Options) -> Iterator[Item]:
     """HTML/text `response` and `resource` records of a WARC (gzipped or not), streamed.
 
@@ -380,20 +400,10 @@ def read_warc(path: Path, opts: Options) -> Iterator[Item]:
                 n += 1
                 if rec.length is None:  # header cut off before its Content-Length
                     raise EOFError(f"record {n} has no Content-Length")
-                if rec.rec_type not in ("response", "resource"):
+                ctype = article_content_type(rec)
+                if ctype is None:
                     continue
                 url = rec.rec_headers.get_header("WARC-Target-URI")
-                if rec.rec_type == "response":
-                    if rec.http_headers is None:
-                        continue
-                    status = rec.http_headers.get_statuscode()
-                    ctype = rec.http_headers.get_header("Content-Type") or ""
-                    if status and not status.startswith("2"):
-                        continue
-                else:
-                    ctype = rec.rec_headers.get_header("Content-Type") or ""
-                if not any(t in ctype.lower() for t in ("html", "text/plain")) and ctype:
-                    continue
                 data = rec.content_stream().read(limit + 1)
                 left = getattr(rec.raw_stream, "limit", None)
                 if left and len(data) <= limit:

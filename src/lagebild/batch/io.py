@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..ingest import MAX_BYTES, InputError
-from ..sources import compound_suffix, jsonl_lines
+from ..sources import article_content_type, compound_suffix, jsonl_lines
 from .core import OUTPUT_SCHEMA
 
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
@@ -178,18 +178,10 @@ def iter_warc_rows(fh: IO[bytes], name: str, max_bytes: int = MAX_BYTES
             if rec.rec_type not in ("response", "resource"):
                 continue
             n += 1
-            url = rec.rec_headers.get_header("WARC-Target-URI")
-            if rec.rec_type == "response":
-                if rec.http_headers is None:
-                    continue
-                status = rec.http_headers.get_statuscode()
-                ctype = rec.http_headers.get_header("Content-Type") or ""
-                if status and not status.startswith("2"):
-                    continue
-            else:
-                ctype = rec.rec_headers.get_header("Content-Type") or ""
-            if ctype and not any(t in ctype.lower() for t in ("html", "text/plain")):
+            ctype = article_content_type(rec)
+            if ctype is None:
                 continue
+            url = rec.rec_headers.get_header("WARC-Target-URI")
             data = rec.content_stream().read(limit + 1)
             # only after the read: get_record_offset() reads the record to its end first
             offset = it.get_record_offset()
