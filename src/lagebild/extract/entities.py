@@ -47,14 +47,9 @@ class Gazetteer:
     adjectives: dict[str, GazEntry] = field(default_factory=dict)
     demonyms: dict[str, GazEntry] = field(default_factory=dict)
     capitals: dict[tuple[str, ...], tuple[GazEntry, GazEntry]] = field(default_factory=dict)
-    geonames: dict[str, int] = field(default_factory=dict)
     #: first word of any name or capital -> longest entry length; most tokens start no name,
     #: so one set lookup per token replaces up to ten tuple lookups (the hot path)
     first_words: dict[str, int] = field(default_factory=dict)
-
-
-def _toks(name: str) -> tuple[str, ...]:
-    return tuple(name.replace("-", " - ").split()) if " " in name else (name,)
 
 
 @cache
@@ -320,13 +315,13 @@ def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
     by_key: dict[tuple[str, str], Entity] = {}
     order: list[Entity] = []
     index: dict[int, tuple[int, str]] = {}
-    surface: dict[str, str] = {}
+    seen_surfaces: set[str] = set()
     for c in cands:
         mtext = text[c.start : c.end]
         if c.key is None:
             base = _strip_genitive(mtext)
-            c.key = base if base in surface else mtext
-            surface.setdefault(mtext, mtext)
+            c.key = base if base in seen_surfaces else mtext
+            seen_surfaces.add(mtext)
         etype = c.type
         k = (c.key, etype)
         ent = by_key.get(k)
