@@ -106,10 +106,53 @@ def test_infinitive_complement(rules: Language) -> None:
 
 
 def test_speech_act_with_content(rules: Language) -> None:
+    # a summarised speech act: the whole sentence is what the source is reported to have said
     st = one(rules, "Die Gewerkschaft warnte vor einem langen Streik.")
-    assert (st.kind, text_of(st.cue)) == ("indirect", "warnte")
-    assert st.content.text == "vor einem langen Streik"
+    assert (st.kind, text_of(st.cue)) == ("reported", "warnte")
+    assert st.content.text == "Die Gewerkschaft warnte vor einem langen Streik"
     assert text_of(st.speaker_span) == "Die Gewerkschaft"
+
+
+@pytest.mark.parametrize(("text", "speaker"), [
+    ("Der Verband forderte höhere Löhne für alle Beschäftigten.", "Der Verband"),
+    ("Die Ministerin bezeichnete den Plan als schweren Fehler.", "Die Ministerin"),
+    ("Die Gewerkschaft kündigte für Montag einen Streik an.", "Die Gewerkschaft"),
+    ("Am Dienstag warf der Bürgermeister dem Land Untätigkeit vor.", "der Bürgermeister"),
+])
+def test_speech_act_sentences_are_reported(rules: Language, text: str, speaker: str) -> None:
+    st = one(rules, text)
+    assert st.kind == "reported"
+    assert st.content.text == text.rstrip(".")
+    assert text_of(st.speaker_span) == speaker
+
+
+def test_speech_act_needs_its_marker_and_a_main_clause(rules: Language) -> None:
+    # "schätzen" is a speech act only with "auf" (a figure); no subject, no statement
+    assert rules("Die Nachbarn schätzen den ruhigen Park.")._.lb_statements == []
+    assert rules("Der Preis der Aktie fiel am Montag um drei Prozent.")._.lb_statements == []
+    st = one(rules, "Die Polizei schätzt den Schaden auf zwei Millionen Euro.")
+    assert st.kind == "reported"
+
+
+@pytest.mark.parametrize("nlp_name", ["rules", "layer"])
+def test_anaphoric_frame_attributes_the_previous_sentence(
+        nlp_name: str, request: pytest.FixtureRequest) -> None:
+    nlp = request.getfixturevalue(nlp_name)
+    sts = nlp("Im Stadtteil Nord ist ein Mann festgenommen worden. "
+              "Dies gab die Polizei am Abend bekannt.")._.lb_statements
+    assert [(s.content.text, text_of(s.speaker_span)) for s in sts] == [
+        ("Im Stadtteil Nord ist ein Mann festgenommen worden", "die Polizei")]
+    st = one(nlp, "Die Brücke bleibt bis Montag gesperrt, das teilte die Stadtverwaltung mit.")
+    assert (st.content.text, text_of(st.speaker_span)) == (
+        "Die Brücke bleibt bis Montag gesperrt", "die Stadtverwaltung")
+
+
+def test_standalone_konjunktiv_sentence_is_reported_speech(rules: Language) -> None:
+    sts = rules("Im Werk droht ein Streik. Der Lohn der Arbeiter liege 30 Prozent unter dem "
+                "Tarif. Die Leitung will verhandeln.")._.lb_statements
+    assert [(s.content.text, s.speaker_span) for s in sts] == [
+        ("Der Lohn der Arbeiter liege 30 Prozent unter dem Tarif", None)]
+    assert sts[0].mood == "subjunctive"
 
 
 def test_trailing_cue_after_reported_clause(rules: Language) -> None:
@@ -166,6 +209,23 @@ def test_cue_inside_clause_content_covers_proposition(rules: Language) -> None:
     assert st.content.text == "Die Firma habe laut Müller keine Fehler gemacht"
     assert text_of(st.speaker_span) == "Müller"
     assert st.mood == "subjunctive"
+
+
+def test_particle_verb_frames(rules: Language) -> None:
+    # the particle after an apposition, and a particle written apart before the verb
+    st = one(rules, "Der Zug war voll besetzt, teilte später der Sprecher der Bahn, Hans Meier, mit.")
+    assert (st.content.text, text_of(st.cue)) == ("Der Zug war voll besetzt", "teilte")
+    st = one(rules, "Wie der Hersteller am Morgen bekannt gab, wird er den Konkurrenten übernehmen.")
+    assert (st.kind, st.content.text) == ("according_to", "wird er den Konkurrenten übernehmen")
+    assert text_of(st.speaker_span) == "der Hersteller"
+
+
+def test_compound_source_nouns(rules: Language) -> None:
+    st = one(rules, "Dabei starben nach Augenzeugenberichten drei Menschen.")
+    assert st.kind == "according_to"
+    assert text_of(st.cue) == "nach Augenzeugenberichten"
+    st = one(rules, "Die Teuerung wird nach der Prognose der Zentralbank bei neun Prozent liegen.")
+    assert text_of(st.speaker_span) == "der Zentralbank"
 
 
 def test_wie_x_mitteilte(rules: Language) -> None:

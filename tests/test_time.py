@@ -172,3 +172,24 @@ def test_deictic_with_part_of_day() -> None:
     got = times("Gestern Abend tagte der Rat, morgen früh reist die Delegation ab.")
     assert got["Gestern Abend"] == ("2024-10-22TEV", "date")
     assert got["morgen früh"] == ("2024-10-24TMO", "date")
+
+
+@pytest.mark.parametrize(("text", "value", "span"), [
+    ("Die Gespräche dauerten vom 3. bis 5. März.", "2024-03-03/2024-03-05", "3. bis 5. März"),
+    ("Zwischen 2019 und 2021 stieg die Zahl.", "2019/2021", "2019 und 2021"),
+    ("Von Montag bis Mittwoch streikten die Fahrer.", "2024-03-04/2024-03-06", "Montag bis Mittwoch"),
+    ("Der Krieg 1939–1945 war lang.", "1939/1945", "1939–1945"),
+])
+def test_ranges_are_one_interval(text: str, value: str, span: str) -> None:
+    found = find_times(text, date(2024, 3, 10))
+    assert [(text[s:e], v, t) for s, e, v, t in found] == [(span, value, "interval")]
+
+
+def test_range_ends_stay_apart_when_asked_and_lists_are_not_ranges() -> None:
+    text = "Die Gespräche dauerten vom 3. bis 5. März."
+    assert [v for _, _, v, _ in find_times(text, date(2024, 3, 10), merge_ranges=False)] == [
+        "2024-03-03", "2024-03-05"]
+    # a list of two dates, and a "range" running backwards, are left as two dates
+    assert [t for *_, t in find_times("Am 3. und 5. März trafen sie sich.", date(2024, 3, 10))] == [
+        "date", "date"]
+    assert [t for *_, t in find_times("Im Jahr 2021 bis 2019.", date(2024, 3, 10))] == ["date", "date"]

@@ -18,8 +18,9 @@ period of a statement without a cue (free indirect / reported sentences); the fr
 "according to" statement (*laut X*, *nach Angaben X*) is not part of the quote; the noun of
 *nach Angaben der Polizei* belongs to the speaker ("Angaben der Polizei", cue "nach");
 a quoted fragment inside reported speech is also a nested direct quote of the same
-speaker; a continuation statement (no cue, no speaker mention) has the speaker mention of
-the statement it continues. We map our character offsets onto the data set's tokens.
+speaker, unless it is a bare name or title (at most three capitalised words: „Discovery“); a continuation statement (no cue, no speaker mention) has the speaker mention of
+the statement it continues; a `reported` speech act ("X forderte Y") is the whole sentence
+with its speaker inside and no cue. We map our character offsets onto the data set's tokens.
 
 Usage: `python -m lagebild.evaluate.quotes /work/shared/data/quotes_wikinews/dev [--limit N]`
 """
@@ -172,7 +173,10 @@ def _fragments(tm: TokenMap, pos: set[int]) -> list[set[int]]:
         if t in ("„", "»", "«", "‚") and open_at is None:
             open_at = k
         elif t in ("“", "”", "«", "»", "‘", "\"") and open_at is not None and k > open_at + 1:
-            frags.append(set(range(open_at, k + 1)))
+            inner = [tm.texts[x] for x in ordered if open_at < x < k]
+            if not (len(inner) <= 3 and all(w[:1].isupper() for w in inner)):
+                frags.append(set(range(open_at, k + 1)))
+            # else a quoted name or title („Discovery“, „Neue Zeit“), not a quotation
             open_at = None
     if len(frags) == 1 and frags[0] >= pos - {min(pos), max(pos)}:
         return []  # the whole statement is the quote
@@ -184,6 +188,19 @@ def record_quotes(statements: list[Statement], tm: TokenMap) -> list[Quote]:
     out: list[Quote] = []
     prev_speaker: frozenset[int] = frozenset()
     for st in statements:
+        if st.kind == "reported":
+            # a summarised speech act: the data set marks the whole sentence (speaker
+            # included, final period too) as the quotation and gives it no cue
+            qpos = _widen(tm, tm.positions(st.content.start, st.content.end))
+            end = max(qpos) + 1 if qpos else 0
+            if qpos and end < len(tm.texts) and tm.texts[end] in (".", "!", "?"):
+                qpos.add(end)
+            spk = st.speaker_span
+            speaker = tm.ids_of(tm.positions(spk.start, spk.end)) if spk else frozenset()
+            if qpos:
+                out.append(Quote(tm.ids_of(qpos), speaker, frozenset()))
+                prev_speaker = speaker
+            continue
         spans = st.parts or [st.content]
         qpos: set[int] = set()
         for sp in spans:

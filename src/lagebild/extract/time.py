@@ -699,12 +699,13 @@ def _candidates(text: str) -> list[tuple[int, int, int, str, re.Match]]:
     return out
 
 
-def find_times(text: str, published: date | None, mode: str = "news"
+def find_times(text: str, published: date | None, mode: str = "news", merge_ranges: bool = True
                ) -> list[tuple[int, int, str | None, str]]:
     """All time expressions in `text` as (start, end, value, type), in text order.
 
     Overlaps are resolved longest-first (ties: earlier rule), so "24. Februar 2022" wins
-    over "Februar 2022" and "2022".
+    over "Februar 2022" and "2022". `merge_ranges=False` keeps the two ends of a range
+    apart (TIMEX2 annotates them so; the WikiWarsDE evaluation uses it).
     """
     cands = _candidates(text)
     cands.sort(key=lambda c: (-(c[1] - c[0]), c[2], c[0]))
@@ -726,6 +727,34 @@ def find_times(text: str, published: date | None, mode: str = "news"
             continue
         value, typ = res
         out.append((s, e, value, typ))
+    return _merge_ranges(text, out) if merge_ranges else out
+
+
+_RANGE_GAP = re.compile(r"\s*(?:bis(?:\s+(?:zum|zur|in\s+den|einschließlich))?|[-–])\s*")
+_BETWEEN = re.compile(r"zwischen\s+(?:dem\s+|den\s+)?$", re.IGNORECASE)
+
+
+def _merge_ranges(text: str, found: list[tuple[int, int, str | None, str]]
+                  ) -> list[tuple[int, int, str | None, str]]:
+    """"vom 3. bis 5. März", "zwischen 2019 und 2021", "Montag bis Mittwoch": two dates
+    joined by bis/–/und become one ISO interval ("2024-03-03/2024-03-05"), so a range
+    is one time with a start and an end instead of two unrelated dates."""
+    out: list[tuple[int, int, str | None, str]] = []
+    i = 0
+    while i < len(found):
+        a = found[i]
+        if i + 1 < len(found):
+            b = found[i + 1]
+            gap = text[a[1]:b[0]]
+            linked = _RANGE_GAP.fullmatch(gap) is not None or (
+                gap.strip() == "und" and _BETWEEN.search(text, max(0, a[0] - 20), a[0]) is not None)
+            if (linked and a[3] == b[3] == "date" and a[2] and b[2] and "X" not in a[2] + b[2]
+                    and not a[2].startswith("-") and a[2][:len(b[2])] <= b[2][:len(a[2])]):
+                out.append((a[0], b[1], f"{a[2]}/{b[2]}", "interval"))
+                i += 2
+                continue
+        out.append(a)
+        i += 1
     return out
 
 
