@@ -47,8 +47,8 @@ def ship(model_dir: Path, name: str) -> None:
             "version": "0.1.0",
             "description": f"GermEval 2014 outer-level NER (12 labels), recipe {name}; "
             "see training/ner/MODEL_CARD_NER.md",
-            "license": "CC BY 4.0 (GermEval 2014 annotations; word clusters from Leipzig CC BY 4.0 "
-            "and Bundestag public-domain text)",
+            "license": "CC BY 4.0 (GermEval 2014 annotations, incl. the entity gazetteer mined "
+            "from them; word clusters from Leipzig CC BY 4.0 and Bundestag public-domain text)",
             "author": "Lagebild",
             "sources": [
                 {

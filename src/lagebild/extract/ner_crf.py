@@ -3,19 +3,26 @@
 Why a CRF: on two shared CPU cores a linear-chain CRF over rich sparse features
 (shape, affixes, capitalisation, word clusters from our own floret vectors) trains in
 minutes and tags tens of thousands of words per second; it is the classic strong CPU
-baseline for GermEval 2014. The same `token_features` function serves training
+baseline for GermEval 2014. Gazetteer features add what word features cannot: the
+package's own state/organisation lists (shared with the entity layer) and entity strings
+mined from GermEval train (jackknifed in training, see training/ner/train_crf.py). The same `token_features` function serves training
 (training/ner/train_crf.py) and inference, so the two can never drift apart.
 
 The component stores its crfsuite model and the word->cluster table inside the
 pipeline directory, so `spacy.load(dir)` restores it once this module is imported
 (the factory must be registered first).
+
+Which feature groups a model was trained with (window width, gazetteers, richer context)
+is recorded in its `crf.json`, so older model directories keep getting exactly the
+features they were trained on.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,6 +41,7 @@ _CLUSTER_FILE = "clusters.tsv"
 _CENTERS_FILE = "centers.npy"
 _VECTORS_DIR = "vectors"
 _CFG_FILE = "crf.json"
+_GAZ_FILE = "gazetteer.tsv"
 
 
 def word_shape(word: str) -> str:
@@ -77,14 +85,24 @@ def _context_feats(word: str, cl: tuple[str, ...]) -> list[str]:
     return [f"l={low}", f"sh={word_shape(word)}", f"s3={low[-3:]}", f"c0={cl[0]}", f"c1={cl[1]}"]
 
 
-def token_features(words: list[str], clusters: list[tuple[str, ...]]) -> list[list[str]]:
-    """CRF attributes per token: own features plus a +-2 window of neighbour features.
+def token_features(
+    words: list[str],
+    clusters: list[tuple[str, ...]],
+    extra: Sequence[Sequence[str]] | None = None,
+    window: int = 2,
+    rich: bool = False,
+) -> list[list[str]]:
+    """CRF attributes per token: own features plus a +-`window` window of neighbour features.
 
     `clusters` holds each token's cluster ids (see `ClusterLookup`), one tuple per word.
+    `extra` adds per-token features that depend on context (gazetteer matches).
+    `rich` adds lower-case bigrams one step further out and cluster bigrams: trigger
+    words ("Herr", "in", "Minister") two tokens back still mark the entity type.
     """
     own = [_own_cached(w, c) for w, c in zip(words, clusters, strict=True)]
     ctx = [_ctx_cached(w, c) for w, c in zip(words, clusters, strict=True)]
     n = len(words)
+    offs = [o for o in range(-window, window + 1) if o]
     out: list[list[str]] = []
     for i in range(n):
         feats = ["bias", *own[i]]
@@ -92,7 +110,7 @@ def token_features(words: list[str], clusters: list[tuple[str, ...]]) -> list[li
             feats.append("BOS")
         if i == n - 1:
             feats.append("EOS")
-        for off in (-2, -1, 1, 2):
+        for off in offs:
             j = i + off
             if 0 <= j < n:
                 feats.extend(ctx[j][off])
@@ -100,6 +118,21 @@ def token_features(words: list[str], clusters: list[tuple[str, ...]]) -> list[li
             feats.append(f"bi-1={ctx[i - 1][0]}|{ctx[i][0]}")
         if i + 1 < n:
             feats.append(f"bi+1={ctx[i][0]}|{ctx[i + 1][0]}")
+        if rich:
+            if i > 1:
+                feats.append(f"bi-2={ctx[i - 2][0]}|{ctx[i - 1][0]}")
+            if i + 2 < n:
+                feats.append(f"bi+2={ctx[i + 1][0]}|{ctx[i + 2][0]}")
+            if i > 0:
+                feats.append(f"cb-1={ctx[i - 1]['c']}|{ctx[i]['c']}")
+            if i + 1 < n:
+                feats.append(f"cb+1={ctx[i]['c']}|{ctx[i + 1]['c']}")
+        if extra is not None:
+            feats.extend(extra[i])
+            if i > 0:
+                feats.extend(f"-1{f}" for f in extra[i - 1])
+            if i + 1 < n:
+                feats.extend(f"+1{f}" for f in extra[i + 1])
         out.append(feats)
     return out
 
@@ -114,9 +147,291 @@ def _own_cached(word: str, cl: tuple[str, ...]) -> tuple[str, ...]:
 @lru_cache(maxsize=20_000)
 def _ctx_cached(word: str, cl: tuple[str, ...]) -> dict:
     feats = _context_feats(word, cl)
-    out: dict = {off: tuple(f"{off}{f}" for f in feats) for off in (-2, -1, 1, 2)}
+    out: dict = {off: tuple(f"{off}{f}" for f in feats) for off in (-3, -2, -1, 1, 2, 3)}
     out[0] = feats[0]
+    out["c"] = cl[1] if len(cl) > 1 else cl[0]
     return out
+
+
+def to_bioes(tags: Sequence[str]) -> list[str]:
+    """BIO -> BIOES: single-token chunks become S-, chunk ends E- (via `bio_spans`)."""
+    out = ["O"] * len(tags)
+    for start, end, label in bio_spans(tags):
+        if end - start == 1:
+            out[start] = f"S-{label}"
+            continue
+        out[start] = f"B-{label}"
+        for k in range(start + 1, end - 1):
+            out[k] = f"I-{label}"
+        out[end - 1] = f"E-{label}"
+    return out
+
+
+@lru_cache(maxsize=20_000)
+def _package_word(word: str) -> str | None:
+    """Single-word package gazetteer class: state adjective or demonym (cached, hot path)."""
+    from .entities import _adjective, gazetteer
+
+    gaz = gazetteer()
+    if not word[:1].isalpha():
+        return None
+    if word in gaz.demonyms:
+        return "pk=dem"
+    if _adjective(gaz, word) is not None:
+        return "pk=adj"
+    return None
+
+
+def package_gazetteer_features(words: Sequence[str]) -> list[list[str]]:
+    """Longest matches against the package's own gazetteer (states, aliases, CLDR names).
+
+    Reuses `entities.gazetteer()` so the NER model and the entity layer agree on what a
+    state, capital or fixed organisation is. Multi-word names give `pk=B-TYPE`,
+    `pk=I-TYPE`; capitals `pk=B-CAP`; adjectives (*französische*) `pk=adj`; demonyms
+    (*Russen*) `pk=dem`. The CRF learns how far to trust each.
+    """
+    from .entities import _lookup_name, _strip_genitive, gazetteer
+
+    gaz = gazetteer()
+    n = len(words)
+    out: list[list[str]] = [[] for _ in range(n)]
+    i = 0
+    while i < n:
+        word = words[i]
+        max_len = 0
+        if word[:1].isupper():
+            max_len = gaz.first_words.get(word) or gaz.first_words.get(_strip_genitive(word)) or 0
+        matched = 0
+        for length in range(min(max_len, n - i), 0, -1):
+            key = tuple(words[i : i + length])
+            entry = _lookup_name(gaz, key)
+            typ = entry.type if entry is not None else None
+            if typ is None and (
+                key in gaz.capitals or (*key[:-1], _strip_genitive(key[-1])) in gaz.capitals
+            ):
+                typ = "CAP"
+            if typ is not None:
+                out[i].append(f"pk=B-{typ}")
+                for k in range(i + 1, i + length):
+                    out[k].append(f"pk=I-{typ}")
+                matched = length
+                break
+        if matched:
+            i += matched
+            continue
+        single = _package_word(word)
+        if single is not None:
+            out[i].append(single)
+        i += 1
+    return out
+
+
+def _odd(word: str) -> bool:
+    """Words the one-line-per-entry gazetteer file cannot hold."""
+    return not word or any(c in word for c in " \t\n\r")
+
+
+def _share_bin(share: float) -> str:
+    return "hi" if share >= 0.7 else "mid" if share >= 0.3 else "lo"
+
+
+class MinedGazetteer:
+    """Entity strings and word label profiles mined from labelled training sentences.
+
+    Why: the CRF's word features only fire for the exact token; a gazetteer feature
+    (`gz=B-PER`, `gz=I-PER`) marks whole known names and their extent, and a word's
+    label profile (`u=PER:hi`) is shared by all words with that profile. For training
+    features it must be built by jackknifing (each fold's gazetteer from the other
+    folds), otherwise it covers every training entity and the CRF trusts it blindly.
+    """
+
+    def __init__(
+        self, entries: dict[tuple[str, ...], str] | None = None, words: dict[str, str] | None = None
+    ) -> None:
+        self.entries = entries or {}
+        self.words = words or {}
+        self._index()
+
+    def _index(self) -> None:
+        self._part_cache: dict[str, tuple[str, ...]] = {}
+        self.first: dict[str, int] = {}
+        for key in self.entries:
+            self.first[key[0]] = max(self.first.get(key[0], 0), len(key))
+
+    @classmethod
+    def build(
+        cls, sents: Iterable[tuple[list[str], list[str]]], min_ratio: float = 0.5, max_len: int = 6
+    ) -> MinedGazetteer:
+        """Entity strings labelled in at least `min_ratio` of their occurrences, plus
+        the majority label and its share for every word seen inside an entity."""
+        sents = list(sents)
+        labelled: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+        per_word: dict[str, Counter[str]] = defaultdict(Counter)
+        for words, tags in sents:
+            for start, end, label in bio_spans(tags):
+                key = tuple(words[start:end])
+                if end - start <= max_len and not any(_odd(w) for w in key):
+                    labelled[key][label] += 1
+            for word, tag in zip(words, tags, strict=True):
+                if not _odd(word):
+                    per_word[word][tag[2:] or "O"] += 1
+        first = {key[0] for key in labelled}
+        seen: Counter[tuple[str, ...]] = Counter()
+        named: Counter[tuple[str, ...]] = Counter()  # occurrences inside some entity
+        for words, tags in sents:
+            n = len(words)
+            chunk = [-1] * n
+            for k, (start, end, _) in enumerate(bio_spans(tags)):
+                chunk[start:end] = [k] * (end - start)
+            for i, word in enumerate(words):
+                if word not in first:
+                    continue
+                for length in range(1, min(max_len, n - i) + 1):
+                    key = tuple(words[i : i + length])
+                    if key in labelled:
+                        seen[key] += 1
+                        if chunk[i] >= 0 and chunk[i + length - 1] == chunk[i]:
+                            named[key] += 1
+        entries = {}
+        for key, labels in labelled.items():
+            # "Merkel" inside "Angela Merkel" still counts as a name, "Die" in "Die Zeit" not
+            if named[key] >= min_ratio * seen[key]:
+                entries[key] = labels.most_common(1)[0][0]
+        profiles = {}
+        for word, labels in per_word.items():
+            total = sum(labels.values())
+            ents = [(c, lab) for lab, c in labels.items() if lab != "O"]
+            count, label = max(ents) if ents else (0, "O")
+            if count >= 0.1 * total:  # rarer shares are noise ("der" inside ORG names)
+                profiles[word] = f"{label}:{_share_bin(count / total)}"
+            elif total >= 2 and word[:1].isupper():
+                profiles[word] = "O"  # capitalised, seen, never an entity (nouns)
+        return cls(entries, profiles)
+
+    def features(self, words: Sequence[str]) -> list[list[str]]:
+        """Greedy longest match of entity strings, plus each word's label profile."""
+        n = len(words)
+        out: list[list[str]] = [[] for _ in range(n)]
+        entries, first = self.entries, self.first
+        i = 0
+        while i < n:
+            max_len = first.get(words[i], 0)
+            step = 1
+            for length in range(min(max_len, n - i), 0, -1):
+                label = entries.get(tuple(words[i : i + length]))
+                if label is not None:
+                    out[i].append(f"gz=B-{label}")
+                    for k in range(i + 1, i + length):
+                        out[k].append(f"gz=I-{label}")
+                    step = length
+                    break
+            i += step
+        prof = self.words
+        for i, word in enumerate(words):
+            p = prof.get(word)
+            if p is not None:
+                out[i].append(f"u={p}")
+        return out
+
+    def part_features(self, words: Sequence[str]) -> list[list[str]]:
+        """Known names inside compounds: the GermEval `-part` labels (*EU-Kommission*,
+        *Deutschlandreise*) are words that contain a name, which word features miss."""
+        return [list(self._part(w)) for w in words]
+
+    def _part(self, word: str) -> tuple[str, ...]:
+        cache = self._part_cache
+        hit = cache.get(word)
+        if hit is None:
+            hit = self._part_uncached(word)
+            if len(cache) < 50_000:
+                cache[word] = hit
+        return hit
+
+    def _part_uncached(self, word: str) -> tuple[str, ...]:
+        entries = self.entries
+        feats = []
+        if "-" in word:
+            for piece in word.split("-")[:-1]:
+                label = entries.get((piece,))
+                if label is not None:
+                    feats.append(f"hp={label}")
+        elif len(word) >= 7 and word[:1].isupper():
+            for cut in range(len(word) - 3, 3, -1):
+                head = word[:cut]
+                label = entries.get((head,))
+                if label is None and head.endswith("s"):
+                    label = entries.get((head[:-1],))
+                if label is not None:
+                    feats.append(f"cp={label}")
+                    break
+        return tuple(feats)
+
+    def to_file(self, path: Path) -> None:
+        with path.open("w", encoding="utf-8") as fh:
+            fh.writelines(f"e\t{' '.join(k)}\t{v}\n" for k, v in sorted(self.entries.items()))
+            fh.writelines(f"w\t{k}\t{v}\n" for k, v in sorted(self.words.items()))
+
+    @classmethod
+    def from_file(cls, path: Path) -> MinedGazetteer:
+        entries: dict[tuple[str, ...], str] = {}
+        words: dict[str, str] = {}
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                kind, key, value = line.rstrip("\n").split("\t")
+                if kind == "e":
+                    entries[tuple(key.split(" "))] = value
+                else:
+                    words[key] = value
+        return cls(entries, words)
+
+
+class FeatureSet:
+    """Everything that turns a sentence into CRF attributes, as recorded in crf.json.
+
+    Defaults reproduce the original feature set, so a model directory without the newer
+    keys is tagged exactly as it was trained.
+    """
+
+    def __init__(
+        self,
+        window: int = 2,
+        rich: bool = False,
+        package_gaz: bool = False,
+        mined: MinedGazetteer | None = None,
+        parts: bool = False,
+    ) -> None:
+        self.parts = parts
+        self.window = window
+        self.rich = rich
+        self.package_gaz = package_gaz
+        self.mined = mined
+
+    def config(self) -> dict:
+        return {
+            "window": self.window,
+            "rich": self.rich,
+            "package_gaz": self.package_gaz,
+            "mined_gaz": self.mined is not None,
+            "parts": self.parts,
+        }
+
+    def __call__(
+        self,
+        words: list[str],
+        clusters: list[tuple[str, ...]],
+        mined: MinedGazetteer | None = None,
+    ) -> list[list[str]]:
+        """Features of one sentence; `mined` overrides the stored gazetteer (jackknifing)."""
+        extra: list[list[str]] | None = None
+        gaz = mined or self.mined
+        if gaz is not None:
+            extra = gaz.features(words)
+            if self.parts:
+                extra = [a + b for a, b in zip(extra, gaz.part_features(words), strict=True)]
+        if self.package_gaz:
+            pk = package_gazetteer_features(words)
+            extra = pk if extra is None else [a + b for a, b in zip(extra, pk, strict=True)]
+        return token_features(words, clusters, extra, self.window, self.rich)
 
 
 class ClusterLookup:
@@ -179,16 +494,22 @@ def read_clusters(path: Path) -> dict[str, tuple[str, ...]]:
 
 
 def bio_spans(tags: Iterable[str]) -> Iterator[tuple[int, int, str]]:
-    """(start, end, label) chunks from BIO tags (an I- without a B- starts a chunk)."""
+    """(start, end, label) chunks from BIO or BIOES tags.
+
+    An I-/E- without an open chunk of its label starts one; E-/S- close the chunk.
+    """
     start = -1
     label = ""
     for i, tag in enumerate([*tags, "O"]):
         prefix, _, lab = tag.partition("-")
-        if start >= 0 and (prefix != "I" or lab != label):
+        if start >= 0 and (prefix not in ("I", "E") or lab != label):
             yield start, i, label
             start = -1
-        if prefix == "B" or (prefix == "I" and start < 0):
+        if prefix in ("B", "S") or (prefix in ("I", "E") and start < 0):
             start, label = i, lab
+        if prefix in ("E", "S"):
+            yield start, i + 1, label
+            start = -1
 
 
 class CRFNer:
@@ -204,6 +525,7 @@ class CRFNer:
         self._tagger = None
         self._model_bytes = b""
         self.clusters = ClusterLookup()
+        self.features = FeatureSet()
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -230,7 +552,7 @@ class CRFNer:
         for start, end in self._segments(doc):
             if end <= start:
                 continue
-            feats = token_features(words_all[start:end], clusters_all[start:end])
+            feats = self.features(words_all[start:end], clusters_all[start:end])
             tags = self._tagger.tag(feats)
             spans.extend(
                 Span(doc, start + s, start + e, label=lab) for s, e, lab in bio_spans(tags)
@@ -252,7 +574,10 @@ class CRFNer:
         cl = self.clusters
         with (path / _CLUSTER_FILE).open("w", encoding="utf-8") as fh:
             fh.writelines(f"{w}\t" + "\t".join(ids) + "\n" for w, ids in sorted(cl.table.items()))
-        (path / _CFG_FILE).write_text(json.dumps({"ks": list(cl.ks)}), encoding="utf-8")
+        cfg = {"ks": list(cl.ks), **self.features.config()}
+        (path / _CFG_FILE).write_text(json.dumps(cfg), encoding="utf-8")
+        if self.features.mined is not None:
+            self.features.mined.to_file(path / _GAZ_FILE)
         if cl.centers is not None:
             np.save(path / _CENTERS_FILE, cl.centers.astype(np.float32))
         if cl.vectors is not None:
@@ -269,6 +594,16 @@ class CRFNer:
             vectors.from_disk(path / _VECTORS_DIR)
         self.clusters = ClusterLookup(
             read_clusters(path / _CLUSTER_FILE), vectors, centers, tuple(cfg["ks"])
+        )
+        mined = None
+        if cfg.get("mined_gaz"):
+            mined = MinedGazetteer.from_file(path / _GAZ_FILE)
+        self.features = FeatureSet(
+            cfg.get("window", 2),
+            cfg.get("rich", False),
+            cfg.get("package_gaz", False),
+            mined,
+            cfg.get("parts", False),
         )
         return self
 
