@@ -428,3 +428,23 @@ def test_indefinite_speaker_is_not_resolved_to_an_earlier_person() -> None:
     st = next(s for s in rec.statements if s.content.text.startswith("Sie habe"))
     assert st.speaker is None and st.speaker_span is not None
     assert st.speaker_span.text.startswith("ein Sprecher")
+
+
+def test_speaker_of_a_verb_in_a_subordinate_clause(rules: Language) -> None:
+    # the main clause's subject ("Sie") is not the one who threatened
+    text = ("Die Ministerin trat vor die Presse. Sie hatte den Besuch abgesagt, weil der Präsident "
+            "gedroht hatte, die Hilfe zu kürzen.")
+    sts = rules(text)._.lb_statements
+    assert [(s.content.text, text_of(s.speaker_span)) for s in sts] == [
+        ("die Hilfe zu kürzen", "der Präsident")]
+    # the CRF stage's guard moves a speaker picked outside the cue's clause back into it
+    doc = rules(text)
+    facts = attribution.token_facts(doc)
+    attribution._subjects(doc, facts)
+    words = [t.text for t in doc]
+    cue = words.index("gedroht")
+    st = attribution.RuleStatement("indirect", (cue + 3, len(doc) - 1), (cue, cue + 1),
+                                   (words.index("Sie"), words.index("Sie") + 1))
+    attribution._guard_clause(doc, facts, st)
+    assert st.speaker is not None
+    assert " ".join(words[st.speaker[0]:st.speaker[1]]) == "der Präsident"

@@ -197,7 +197,8 @@ def train_models(prepared: list[Prepared], out_dir: Path, c1: float, c2: float,
     sees first-stage errors as they will be at run time)."""
     t0 = time.perf_counter()
     tags1: list[list[str] | None] = [None] * len(prepared)
-    tmp = Path(tempfile.gettempdir()) / "lagebild_attr_fold.crfsuite"
+    # a private folder per run: parallel runs (a CV grid) must not share model files
+    tmp = Path(tempfile.mkdtemp(prefix="lagebild_attr_")) / "fold.crfsuite"
     for k in range(folds):
         fit = [(p.x1, p.y1) for i, p in enumerate(prepared) if i % folds != k]
         train(fit, tmp, c1, c2, iterations)
@@ -208,6 +209,7 @@ def train_models(prepared: list[Prepared], out_dir: Path, c1: float, c2: float,
                 tags1[i] = tagger.tag(p.x1)
         tagger.close()
     tmp.unlink()
+    tmp.parent.rmdir()
     train([(p.x1, p.y1) for p in prepared], out_dir / "crf.bin", c1, c2, iterations)
     data2 = [ex for p, t in zip(prepared, tags1, strict=True) for ex in role_examples(p, t)]
     if PREDICTED_WINDOWS:
@@ -247,8 +249,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="K-fold cross-validation on train (prints pooled F1, writes nothing)")
     ap.add_argument("--recall-grid", type=float, nargs="*", default=[],
                     help="with --cv: also score these QUOTE_RECALL thresholds")
-    ap.add_argument("--c1", type=float, default=0.1)
-    ap.add_argument("--c2", type=float, default=0.01)
+    ap.add_argument("--ablate", action="store_true",
+                    help="with --cv: also score with each decoding switch turned off")
+    ap.add_argument("--marginal-grid", type=float, nargs="*", default=[],
+                    help="with --cv: also score these fallback speaker-marginal thresholds")
+    ap.add_argument("--c1", type=float, default=1.0)
+    ap.add_argument("--c2", type=float, default=0.1)
     ap.add_argument("--iterations", type=int, default=250)
     ap.add_argument("--predicted-windows", action="store_true",
                     help="also train the speaker CRF on windows of first-stage predicted quotes")
@@ -265,26 +271,33 @@ def main(argv: list[str] | None = None) -> int:
         # models that never saw it. Steadier than the 140-document holdout for choices
         # that move the score by a point or less.
         prepared_all = prepare(train_items, nlp)
-        tmp = Path(tempfile.gettempdir()) / "lagebild_attr_cv"
-        variants = [(attr.COMBINE_EXTRA, attr.QUOTE_RECALL)] + [
-            (attr.COMBINE_EXTRA, t) for t in args.recall_grid]
+        tmp = Path(tempfile.mkdtemp(prefix="lagebild_attr_cv_"))
+        shipped = (attr.COMBINE_EXTRA, attr.QUOTE_RECALL, attr._SPEAKER_MARGINAL,
+                   attr.CLAUSE_GUARD, attr.DROP_INDICATIVE_CUELESS)
+        variants = [shipped] + [(shipped[0], t, *shipped[2:]) for t in args.recall_grid] + [
+            (*shipped[:2], m, *shipped[3:]) for m in args.marginal_grid]
+        if args.ablate:  # each decoding switch off on its own
+            variants += [(*shipped[:3], False, shipped[4]), (*shipped[:4], False)]
         tallies = {v: Tally() for v in variants}
         rules_tally = Tally()
         for k in range(args.cv):
             fit = [p for i, p in enumerate(prepared_all) if i % args.cv != k]
             hold = [p.item for i, p in enumerate(prepared_all) if i % args.cv == k]
             train_models(fit, tmp, args.c1, args.c2, args.iterations)
-            shipped = attr.COMBINE_EXTRA, attr.QUOTE_RECALL
             for v in variants:
-                attr.COMBINE_EXTRA, attr.QUOTE_RECALL = v
+                (attr.COMBINE_EXTRA, attr.QUOTE_RECALL, attr._SPEAKER_MARGINAL,
+                 attr.CLAUSE_GUARD, attr.DROP_INDICATIVE_CUELESS) = v
                 score_with(hold, nlp, tmp, True, tallies[v])
-            attr.COMBINE_EXTRA, attr.QUOTE_RECALL = shipped
+            (attr.COMBINE_EXTRA, attr.QUOTE_RECALL, attr._SPEAKER_MARGINAL,
+             attr.CLAUSE_GUARD, attr.DROP_INDICATIVE_CUELESS) = shipped
         for p in prepared_all:
             pred = record_quotes(attr.extract_statements(p.doc, use_model=False),
                                  TokenMap(p.item["tokens"]))
             score_document(pred, gold_quotes(p.item), rules_tally)
         rows = [("rules", rules_tally)] + [
-            (f"crf extra={'+'.join(v[0]) or '-'} recall={v[1]}", t) for v, t in tallies.items()]
+            (f"crf c1={args.c1} c2={args.c2} extra={'+'.join(v[0]) or '-'} recall={v[1]} "
+             f"marginal={v[2]} clause_guard={v[3]} drop_cueless={v[4]}", t)
+            for v, t in tallies.items()]
         for name, t in rows:
             res = t.result()
             print(json.dumps({"cv": args.cv, "system": name,
@@ -294,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.tune:
         fit, hold = train_items[:-140], train_items[-140:]
         prepared = prepare(fit, nlp)
-        tmp = Path("/tmp/lagebild_attr_tune")
+        tmp = Path(tempfile.mkdtemp(prefix="lagebild_attr_tune_"))
         for c1, c2 in ((args.c1, args.c2),):
             info = train_models(prepared, tmp, c1, c2, args.iterations)
             for roles in (False, True):
