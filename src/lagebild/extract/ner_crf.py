@@ -182,6 +182,13 @@ def _package_word(word: str) -> str | None:
     return None
 
 
+
+def _mark_span(out: list[list[str]], i: int, length: int, key: str, label: str) -> None:
+    """BIO features for a gazetteer match of `length` tokens starting at token i."""
+    out[i].append(f"{key}=B-{label}")
+    for k in range(i + 1, i + length):
+        out[k].append(f"{key}=I-{label}")
+
 def package_gazetteer_features(words: Sequence[str]) -> list[list[str]]:
     """Longest matches against the package's own gazetteer (states, aliases, CLDR names).
 
@@ -211,9 +218,7 @@ def package_gazetteer_features(words: Sequence[str]) -> list[list[str]]:
             ):
                 typ = "CAP"
             if typ is not None:
-                out[i].append(f"pk=B-{typ}")
-                for k in range(i + 1, i + length):
-                    out[k].append(f"pk=I-{typ}")
+                _mark_span(out, i, length, "pk", typ)
                 matched = length
                 break
         if matched:
@@ -320,9 +325,7 @@ class MinedGazetteer:
             for length in range(min(max_len, n - i), 0, -1):
                 label = entries.get(tuple(words[i : i + length]))
                 if label is not None:
-                    out[i].append(f"gz=B-{label}")
-                    for k in range(i + 1, i + length):
-                        out[k].append(f"gz=I-{label}")
+                    _mark_span(out, i, length, "gz", label)
                     step = length
                     break
             i += step
