@@ -249,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="K-fold cross-validation on train (prints pooled F1, writes nothing)")
     ap.add_argument("--recall-grid", type=float, nargs="*", default=[],
                     help="with --cv: also score these QUOTE_RECALL thresholds")
+    ap.add_argument("--role-window", type=int, nargs=2, metavar=("BEFORE", "AFTER"),
+                    help="tokens before/after a quote for the speaker CRF (experiments)")
     ap.add_argument("--ablate", action="store_true",
                     help="with --cv: also score with each decoding switch turned off")
     ap.add_argument("--marginal-grid", type=float, nargs="*", default=[],
@@ -259,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--predicted-windows", action="store_true",
                     help="also train the speaker CRF on windows of first-stage predicted quotes")
     args = ap.parse_args(argv)
+    if args.role_window:
+        attr.ROLE_BEFORE, attr.ROLE_AFTER = args.role_window
     global PREDICTED_WINDOWS
     PREDICTED_WINDOWS = args.predicted_windows
     if not (args.data / "train").exists():

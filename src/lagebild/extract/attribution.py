@@ -1298,6 +1298,9 @@ def _fallback_speaker(doc: Doc, facts: _Facts, cue: tuple[int, int] | None,
     return None
 
 
+ROLE_BEFORE, ROLE_AFTER = 45, 35  # tokens before/after a quote the speaker CRF looks at
+
+
 def role_window(facts: _Facts, a: int, b: int) -> tuple[int, int]:
     """Tokens the speaker/cue of quote [a, b) is looked for in: the sentence before to the
     sentence after, at most 45 tokens before and 35 after."""
@@ -1305,7 +1308,7 @@ def role_window(facts: _Facts, a: int, b: int) -> tuple[int, int]:
     sb = facts.sent_id[b - 1]
     lo = facts.sents[max(0, sa - 1)][0]
     hi = facts.sents[min(len(facts.sents) - 1, sb + 1)][1]
-    return max(lo, a - 45), min(hi, b + 35)
+    return max(lo, a - ROLE_BEFORE), min(hi, b + ROLE_AFTER)
 
 
 def role_features(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleStatement],
