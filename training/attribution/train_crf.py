@@ -152,14 +152,18 @@ def role_examples(p: Prepared, tags1: list[str]) -> list[tuple[list[list[str]], 
         positions, feats = attr.role_features(p.doc, p.facts, tags1, p.rules, a, b, lexical)
         spk = _token_range(p.doc, ann["speaker"]["spans"])
         cue = _token_range(p.doc, ann["cue"]["spans"])
-        labels = []
-        prev = "O"
-        for j in positions:
-            role = "C" if j in cue else "S" if j in spk else "O"
-            labels.append("O" if role == "O" else ("I-" if prev == role else "B-") + role)
-            prev = role
-        out.append((feats, labels))
+        out.append((feats, _role_labels(positions, spk, cue)))
     return out
+
+
+def _role_labels(positions: list[int], spk: set[int], cue: set[int]) -> list[str]:
+    """BIO labels of a speaker-CRF window: cue wins over speaker where they overlap."""
+    labels, prev = [], "O"
+    for j in positions:
+        role = "C" if j in cue else "S" if j in spk else "O"
+        labels.append("O" if role == "O" else ("I-" if prev == role else "B-") + role)
+        prev = role
+    return labels
 
 
 PREDICTED_WINDOWS = False  # tried: adding them lowered holdout speaker F1 (0.512 -> 0.504)
@@ -182,12 +186,7 @@ def predicted_examples(p: Prepared, tags1: list[str]) -> list[tuple[list[list[st
         best = max(golds, key=lambda g: len(g[0] & run), default=None)
         spk, cue = (best[1], best[2]) if best and best[0] & run else (set(), set())
         positions, feats = attr.role_features(p.doc, p.facts, tags1, p.rules, a, b, lexical)
-        labels, prev = [], "O"
-        for j in positions:
-            role = "C" if j in cue else "S" if j in spk else "O"
-            labels.append("O" if role == "O" else ("I-" if prev == role else "B-") + role)
-            prev = role
-        out.append((feats, labels))
+        out.append((feats, _role_labels(positions, spk, cue)))
     return out
 
 
@@ -216,6 +215,11 @@ def train_models(prepared: list[Prepared], out_dir: Path, c1: float, c2: float,
         data2 += [ex for p, t in zip(prepared, tags1, strict=True) for ex in predicted_examples(p, t)]
     train(data2, out_dir / "crf_roles.bin", c1, c2, iterations)
     return {"train_seconds": round(time.perf_counter() - t0, 1), "role_windows": len(data2)}
+
+
+#: Decoding switches of the attribution layer that `--cv` can score without retraining.
+_DECODING = ("COMBINE_EXTRA", "QUOTE_RECALL", "_SPEAKER_MARGINAL", "CLAUSE_GUARD",
+             "DROP_INDICATIVE_CUELESS")
 
 
 def score_with(items: list[dict], nlp, model_dir: Path, roles: bool = True,
@@ -276,32 +280,33 @@ def main(argv: list[str] | None = None) -> int:
         # that move the score by a point or less.
         prepared_all = prepare(train_items, nlp)
         tmp = Path(tempfile.mkdtemp(prefix="lagebild_attr_cv_"))
-        shipped = (attr.COMBINE_EXTRA, attr.QUOTE_RECALL, attr._SPEAKER_MARGINAL,
-                   attr.CLAUSE_GUARD, attr.DROP_INDICATIVE_CUELESS)
-        variants = [shipped] + [(shipped[0], t, *shipped[2:]) for t in args.recall_grid] + [
-            (*shipped[:2], m, *shipped[3:]) for m in args.marginal_grid]
-        if args.ablate:  # each decoding switch off on its own
-            variants += [(*shipped[:3], False, shipped[4]), (*shipped[:4], False)]
-        tallies = {v: Tally() for v in variants}
+        # decoding switches scored on the same fold models: the shipped values, then one
+        # override at a time
+        shipped = {name: getattr(attr, name) for name in _DECODING}
+        overrides = [{}, *({"QUOTE_RECALL": t} for t in args.recall_grid),
+                     *({"_SPEAKER_MARGINAL": m} for m in args.marginal_grid)]
+        if args.ablate:
+            overrides += [{"CLAUSE_GUARD": False}, {"DROP_INDICATIVE_CUELESS": False}]
+        variants = [{**shipped, **o} for o in overrides]
+        tallies = [Tally() for _ in variants]
         rules_tally = Tally()
         for k in range(args.cv):
             fit = [p for i, p in enumerate(prepared_all) if i % args.cv != k]
             hold = [p.item for i, p in enumerate(prepared_all) if i % args.cv == k]
             train_models(fit, tmp, args.c1, args.c2, args.iterations)
-            for v in variants:
-                (attr.COMBINE_EXTRA, attr.QUOTE_RECALL, attr._SPEAKER_MARGINAL,
-                 attr.CLAUSE_GUARD, attr.DROP_INDICATIVE_CUELESS) = v
-                score_with(hold, nlp, tmp, True, tallies[v])
-            (attr.COMBINE_EXTRA, attr.QUOTE_RECALL, attr._SPEAKER_MARGINAL,
-             attr.CLAUSE_GUARD, attr.DROP_INDICATIVE_CUELESS) = shipped
+            for v, tally in zip(variants, tallies, strict=True):
+                for name, value in v.items():
+                    setattr(attr, name, value)
+                score_with(hold, nlp, tmp, True, tally)
+            for name, value in shipped.items():
+                setattr(attr, name, value)
         for p in prepared_all:
             pred = record_quotes(attr.extract_statements(p.doc, use_model=False),
                                  TokenMap(p.item["tokens"]))
             score_document(pred, gold_quotes(p.item), rules_tally)
         rows = [("rules", rules_tally)] + [
-            (f"crf c1={args.c1} c2={args.c2} extra={'+'.join(v[0]) or '-'} recall={v[1]} "
-             f"marginal={v[2]} clause_guard={v[3]} drop_cueless={v[4]}", t)
-            for v, t in tallies.items()]
+            (f"crf c1={args.c1} c2={args.c2} " + " ".join(f"{n}={v[n]}" for n in _DECODING), t)
+            for v, t in zip(variants, tallies, strict=True)]
         for name, t in rows:
             res = t.result()
             print(json.dumps({"cv": args.cv, "system": name,

@@ -183,6 +183,14 @@ def _fragments(tm: TokenMap, pos: set[int]) -> list[set[int]]:
     return frags
 
 
+def _add_final_period(tm: TokenMap, qpos: set[int]) -> None:
+    """The data set keeps a whole-sentence quotation's final . ! ? (our record does not)."""
+    if qpos:
+        end = max(qpos) + 1
+        if end < len(tm.texts) and tm.texts[end] in (".", "!", "?"):
+            qpos.add(end)
+
+
 def record_quotes(statements: list[Statement], tm: TokenMap) -> list[Quote]:
     """Translate our statements into the data set's annotation conventions."""
     out: list[Quote] = []
@@ -192,9 +200,7 @@ def record_quotes(statements: list[Statement], tm: TokenMap) -> list[Quote]:
             # a summarised speech act: the data set marks the whole sentence (speaker
             # included, final period too) as the quotation and gives it no cue
             qpos = _widen(tm, tm.positions(st.content.start, st.content.end))
-            end = max(qpos) + 1 if qpos else 0
-            if qpos and end < len(tm.texts) and tm.texts[end] in (".", "!", "?"):
-                qpos.add(end)
+            _add_final_period(tm, qpos)
             spk = st.speaker_span
             speaker = tm.ids_of(tm.positions(spk.start, spk.end)) if spk else frozenset()
             if qpos:
@@ -222,9 +228,7 @@ def record_quotes(statements: list[Statement], tm: TokenMap) -> list[Quote]:
         if st.cue is None and not st.parts:
             # a whole sentence without its own cue (free indirect / reported speech): the
             # data set keeps its final period, our record leaves it out
-            end = max(qpos) + 1
-            if end < len(tm.texts) and tm.texts[end] in (".", "!", "?"):
-                qpos.add(end)
+            _add_final_period(tm, qpos)
         speaker = tm.ids_of(spk_pos)
         if not speaker and st.cue is None and st.speaker_span is None:
             speaker = prev_speaker

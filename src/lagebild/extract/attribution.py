@@ -1276,7 +1276,7 @@ def _kind_of(doc: Doc, facts: _Facts, content: tuple[int, int], cue: tuple[int, 
     quoted = any(facts.in_quote[k] for k in range(a, b))
     if cue is not None:
         words = {doc[k].text.lower() for k in range(*cue)} | {doc[k].text for k in range(*cue)}
-        if words & (lex.preps | lex.postps | lex.nouns | lex.adverbs | {"so", "wie"}) or any(
+        if words & (lex.preps | lex.postps | lex.adverbs | {"so", "wie"}) or any(
                 lex.is_noun(w) for w in words):
             return "mixed" if quoted else "according_to"
     return "mixed" if quoted else "indirect"
