@@ -47,6 +47,14 @@ def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float | int]:
     }
 
 
+def _tally(gs: set[Span3], ps: set[Span3], n_gold: Counter[str], n_pred: Counter[str],
+           tp: Counter[str]) -> None:
+    """Count one sentence's gold, predicted and exactly matching spans per label."""
+    n_gold.update(s[2] for s in gs)
+    n_pred.update(s[2] for s in ps)
+    tp.update(s[2] for s in gs & ps)
+
+
 def score(gold: list[list[Span3]], pred: list[list[Span3]]) -> dict[str, object]:
     """Strict outer-chunk micro P/R/F1, per label, and per coarse type."""
     tp: Counter[str] = Counter()
@@ -57,20 +65,9 @@ def score(gold: list[list[Span3]], pred: list[list[Span3]]) -> dict[str, object]
     cpred: Counter[str] = Counter()
     for g, p in zip(gold, pred, strict=True):
         gs, ps = set(g), set(p)
-        for s in gs:
-            n_gold[s[2]] += 1
-        for s in ps:
-            n_pred[s[2]] += 1
-        for s in gs & ps:
-            tp[s[2]] += 1
-        gc = {(a, b, coarse(c)) for a, b, c in gs}
-        pc = {(a, b, coarse(c)) for a, b, c in ps}
-        for s in gc:
-            cgold[s[2]] += 1
-        for s in pc:
-            cpred[s[2]] += 1
-        for s in gc & pc:
-            ctp[s[2]] += 1
+        _tally(gs, ps, n_gold, n_pred, tp)
+        _tally({(a, b, coarse(c)) for a, b, c in gs}, {(a, b, coarse(c)) for a, b, c in ps},
+               cgold, cpred, ctp)
     return {
         "micro": prf(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values())),
         "per_label": {lab: prf(tp[lab], n_pred[lab], n_gold[lab]) for lab in LABELS},
