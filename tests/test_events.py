@@ -37,7 +37,8 @@ NAMES: dict[str, tuple[str, str, str]] = {
     "türkische": ("tr", "GPE", "adjectival"), "Istanbul": ("ist", "GPE", "name"),
     "Odessa": ("odessa", "GPE", "name"), "Charkiw": ("charkiw", "GPE", "name"),
     "Washington": ("washington", "GPE", "name"), "Bayern": ("by_state", "GPE", "name"),
-    "Genf": ("genf", "GPE", "name"),
+    "Genf": ("genf", "GPE", "name"), "Israels": ("il", "GPE", "name"),
+    "Bundeswehr": ("bw", "ORG", "name"),
     "EU": ("eu", "ORG", "name"), "NATO": ("nato", "ORG", "name"),
     "Pentagon": ("pentagon", "ORG", "name"), "Pentagons": ("pentagon", "ORG", "name"),
     "Scholz": ("scholz", "PER", "name"), "Macron": ("macron", "PER", "name"),
@@ -153,11 +154,143 @@ def test_place_and_time(nlp):
 
 
 def test_political_filter(nlp):
-    doc = make_doc(nlp, "Ein Sturm zerstörte mehrere Häuser in Bayern.")
+    # an unnamed doer that is neither armed nor a natural force: no political event
+    doc = make_doc(nlp, "Die Bauarbeiter zerstörten mehrere Häuser in Bayern.")
     assert build_events(doc) == []
     kept = build_events(doc, require_political=False)
-    assert [e.trigger.text for e in kept] == ["zerstörte"]
+    assert [e.trigger.text for e in kept] == ["zerstörten"]
     assert kept[0].place == "by_state"
+
+
+# ---------------------------------------------------------------- case and voice
+
+VOICE = [
+    # (sentence, trigger, type, actor, target): datives and passive subjects are targets
+    ("Dem Iran wurde mit Sanktionen gedroht.", "gedroht", "THREATEN", None, "ir"),
+    ("Dem Iran wurde mit Sanktionen gedroht.", "Sanktionen", "SANCTION", None, "ir"),
+    ("Iran wurde mit Sanktionen gedroht.", "gedroht", "THREATEN", None, "ir"),
+    ("Iran wurde mit Sanktionen gedroht.", "Sanktionen", "SANCTION", None, "ir"),
+    ("Dem Iran wurde von den USA mit Sanktionen gedroht.", "gedroht", "THREATEN", "us", "ir"),
+    ("Dem Iran wurde von den USA mit Sanktionen gedroht.", "Sanktionen", "SANCTION", "us", "ir"),
+    ("Russland wurden von der EU neue Sanktionen angedroht.", "Sanktionen", "SANCTION", "eu", "ru"),
+    ("Der Iran wurde durch die EU sanktioniert.", "sanktioniert", "SANCTION", "eu", "ir"),
+    ("Nordkorea wird sanktioniert.", "sanktioniert", "SANCTION", None, "kp"),
+    ("Dem Iran drohten die USA mit Sanktionen.", "drohten", "THREATEN", "us", "ir"),
+    ("Dem Iran drohten die USA mit Sanktionen.", "Sanktionen", "SANCTION", "us", None),
+    ("Der Ukraine drohte Russland mit Vergeltung.", "drohte", "THREATEN", "ru", "ua"),
+    # "der" before a masculine name is a nominative
+    ("Der Iran drohte Israel mit Vergeltung.", "drohte", "THREATEN", "ir", "il"),
+    # a weak adjective in -en after "der" is never nominative
+    ("Der ukrainischen Armee lieferte Polen weitere Panzer.", "lieferte", "AID", "pl", "ua"),
+    ("Kanada meldete, dass der Ukraine die USA weitere Raketen liefern.",
+     "liefern", "AID", "us", "ua"),
+    ("Nach Angaben Kiews wurden der Ukraine von Polen weitere Panzer geliefert.",
+     "geliefert", "AID", "pl", "ua"),
+    # "gegen Russland neue Sanktionen": the name does not belong to the noun's phrase
+    ("Die EU verhängte gegen Russland neue Sanktionen.", "Sanktionen", "SANCTION", "eu", "ru"),
+    ("Von der EU wurden gegen Russland neue Sanktionen verhängt.",
+     "Sanktionen", "SANCTION", "eu", "ru"),
+    # ... but the agent of an attributive participle does
+    ("Die Ukraine meldete eine von Russland geführte Offensive.", "Offensive", "ASSAULT", "ru", None),
+]
+
+
+@pytest.mark.parametrize(("text", "trigger", "ptype", "actor", "target"), VOICE)
+def test_case_and_voice(nlp, text, trigger, ptype, actor, target):
+    doc = make_doc(nlp, text)
+    events = build_events(doc)
+    check_offsets(doc, events)
+    ev = find(events, trigger)
+    assert (ev.type, ev.actor, ev.target) == (ptype, actor, target)
+
+
+def test_relative_pronoun_is_no_article(nlp):
+    # "dem" is the relative pronoun here; the bare name after it is the subject
+    doc = make_doc(nlp, "Es war ein Plan, dem Scholz sofort zustimmte.")
+    ev = find(build_events(doc), "zustimmte")
+    assert (ev.type, ev.actor) == ("AGREE", "scholz")
+    # "der dem X ...": the pronoun is the subject, the dative the target
+    doc = make_doc(nlp, "Der Kreml, der dem Pentagon Spionage vorwirft, schweigt.")
+    ev = find(build_events(doc), "vorwirft")
+    assert (ev.type, ev.actor, ev.target) == ("ACCUSE", "kreml", "pentagon")
+
+
+def test_hearsay_sollen_is_not_a_plan(nlp):
+    doc = make_doc(nlp, "Russland soll Truppen nach Belarus verlegt haben.")
+    ev = find(build_events(doc), "verlegt")
+    assert (ev.modality, ev.actor, ev.target) == ("actual", "ru", "by")
+
+
+# ---------------------------------------------------------------- agent check
+
+NATURAL = [
+    "Ein Sturm zerstörte mehrere Häuser in Bayern.",
+    "Das Hochwasser tötete drei Menschen in Polen.",
+    "Ein Erdbeben erschütterte die Region um Istanbul.",
+    "In Bayern wurden durch einen Sturm mehrere Häuser zerstört.",
+    "Bei dem Erdbeben nahe Istanbul wurden Hunderte Menschen verletzt.",
+    "Infolge des Hochwassers wurden in Polen drei Menschen getötet.",
+    "Bei einem Verkehrsunfall in Polen wurden zwei Menschen getötet.",
+    "Ein Wirbelsturm traf Kanada und tötete zwölf Menschen.",
+    "Die Flut, die drei Menschen in Polen tötete, kam über Nacht.",
+    "Die Bundeswehr kämpfte in Bayern gegen das Hochwasser.",
+]
+
+
+@pytest.mark.parametrize("text", NATURAL)
+def test_natural_forces_are_no_actors(nlp, text):
+    """Natural disasters and accidents are no PLOVER events, whatever the filter says."""
+    doc = make_doc(nlp, text)
+    assert build_events(doc) == []
+    assert [e for e in build_events(doc, require_political=False) if e.type == "ASSAULT"] == []
+
+
+def test_natural_nouns_that_do_not_act(nlp):
+    # the storm is background only
+    doc = make_doc(nlp, "Trotz des Sturms griffen russische Truppen die Stadt Odessa an.")
+    ev = find(build_events(doc), "griffen")
+    assert (ev.type, ev.actor, ev.target) == ("ASSAULT", "ru", "odessa")
+    # "Sturm auf" is storming, not weather
+    doc = make_doc(nlp, "Beim Sturm auf das Parlament in Kanada wurden fünf Menschen getötet.")
+    ev = find(build_events(doc), "getötet")
+    assert (ev.type, ev.actor, ev.place) == ("ASSAULT", None, "ca")
+    # aid during a flood is still aid
+    doc = make_doc(nlp, "Deutschland half Polen beim Hochwasser.")
+    ev = find(build_events(doc), "half")
+    assert (ev.type, ev.actor, ev.target) == ("AID", "de", "pl")
+
+
+AGENTLESS = [
+    # (sentence, trigger): violence by people, no named actor, a named place
+    ("In Charkiw wurden drei Soldaten getötet.", "getötet"),
+    ("In Odessa sind bei einem Angriff zwei Zivilisten verletzt worden.", "verletzt"),
+    ("Bewaffnete erschossen in Odessa zwei Polizisten.", "erschossen"),
+    ("Unbekannte zerstörten in Charkiw ein Denkmal.", "zerstörten"),
+]
+
+
+@pytest.mark.parametrize(("text", "trigger"), AGENTLESS)
+def test_agentless_violence_is_anchored_by_its_place(nlp, text, trigger):
+    doc = make_doc(nlp, text)
+    events = build_events(doc)
+    check_offsets(doc, events)
+    assert [e.trigger.text for e in events] == [trigger]
+    ev = events[0]
+    assert (ev.type, ev.actor, ev.target, ev.modality) == ("ASSAULT", None, None, "actual")
+    assert ev.place in ("charkiw", "odessa")
+
+
+def test_agentless_violence_needs_a_named_place_and_violence(nlp):
+    # no named place: nothing anchors the event
+    doc = make_doc(nlp, "In der Stadt wurden drei Soldaten getötet.")
+    assert build_events(doc) == []
+    assert [e.trigger.text for e in build_events(doc, require_political=False)] == ["getötet"]
+    # only ASSAULT is anchored by a place: an arrest needs a named party
+    assert build_events(make_doc(nlp, "In Polen wurden zwei Journalisten festgenommen.")) == []
+    # hearsay about the past keeps the place and is actual
+    doc = make_doc(nlp, "In Charkiw sollen drei Soldaten getötet worden sein.")
+    ev = find(build_events(doc), "getötet")
+    assert (ev.modality, ev.place) == ("actual", "charkiw")
 
 
 def test_pronoun_subject_resolves_to_earlier_actor(nlp):

@@ -15,18 +15,29 @@ named actors in that clause and a few cue words that set the modality
    that stops the scan gives the item's role: a preposition ("an", "gegen", "in>acc") or
    free (nominative/accusative/dative, case unknown).
 3. **Roles.** Subject = the free item in the prefield of a V2 clause, else the first free item
-   after the finite verb (or after the conjunction in verb-final clauses); *zu*-infinitives
-   take their controller from the governing clause; elliptic coordinates inherit the subject;
-   passives take the actor from *von/durch X* and demote the subject to target. The target
-   is the first item after a target preposition (*an, gegen, auf, nach, in die, mit, ...*),
-   else the first free object. Noun triggers take the actor from their own phrase
-   (*russische Angriffe*, *Angriff Russlands*) or, after a support verb (*verhängte
-   Sanktionen*), from the clause subject. Demonyms resolve to the state through the
-   entity layer's adjectival mentions.
-4. **Modality.** Cues in the trigger's own clause win (negation, *will*, *prüft*, *wenn*,
+   after the finite verb (or after the conjunction in verb-final clauses), skipping phrases
+   whose determiner marks them dative/accusative/genitive (*dem Iran*, *den USA*, *der
+   Ukraine* - the head's gender from `data/noun_gender.tsv`; the morph layer gives no case);
+   *zu*-infinitives take their controller from the governing clause; elliptic coordinates
+   inherit the subject; passives take the actor from *von/durch X* and demote the subject or
+   dative to target, also for a noun after a passive support verb (*Dem Iran wurde mit
+   Sanktionen gedroht*: SANCTION, actor null, target Iran). The target is the first item
+   after a target preposition (*an, gegen, auf, nach, in die, mit, ...*), else the first
+   free object (an oblique prefield phrase included). Noun triggers take the actor from
+   their own phrase (*russische Angriffe*, *Angriff Russlands*) or, after a support verb
+   (*verhängte Sanktionen*), from the clause subject. Demonyms resolve to the state through
+   the entity layer's adjectival mentions.
+4. **Agent check.** Natural forces and accidents (`data/event_agents.tsv`: *Sturm,
+   Hochwasser, Erdbeben, Unfall*) are no PLOVER actors: a verb event they do or, for
+   violence, cause (*beim Erdbeben getötet*) is dropped. An ASSAULT with no political actor
+   or target is kept with actor null when its place is named and people did it: an agentless
+   passive (*In Charkiw wurden drei Soldaten getötet*) or an armed noun as the doer
+   (*Bewaffnete*, *Truppen*, *Drohnen*).
+5. **Modality.** Cues in the trigger's own clause win (negation, *will*, *prüft*, *wenn*,
    *kann*, ...); otherwise the cues of the governing clause apply to its complement
    (*drohte, X zu bewaffnen* -> threatened). A fixed priority decides between several.
-5. **Source.** An event inside a statement's content (`doc._.lb_statements`) is asserted by
+   *soll ... getötet worden sein* (sollen + perfect infinitive) is hearsay, not a plan.
+6. **Source.** An event inside a statement's content (`doc._.lb_statements`) is asserted by
    that statement's speaker; otherwise by the author (null). A threat's content stays with
    the author (modality `threatened` says whose it is), following the gold guidelines.
 
@@ -143,6 +154,23 @@ _NO_SUBJECT_ROLES = frozenset(
     {"trotz", "wegen", "nach", "seit", "während", "vor", "bei", "beim", "laut", "infolge",
      "angesichts", "aufgrund", "zufolge", "in", "im", "aus", "von", "vom", "ohne", "dank"}
 )
+#: Determiners that never start a nominative phrase: "dem Iran", "den USA", "des Kremls".
+_OBLIQUE_DETS = frozenset(
+    "dem den des einem einen eines diesem diesen jenem jenen seinem seinen seines seiner "
+    "ihrem ihren ihres ihrer unserem unseren unseres unserer keinem keinen keines".split()
+)
+#: Nominative only before a masculine singular head ("der Iran"); before a feminine or plural
+#: one a dative or genitive ("der Ukraine", "der USA").
+_DER_DETS = frozenset({"der", "dieser", "jener"})
+#: Violent types whose doer the agent check looks at (natural forces are no PLOVER actors).
+_VIOLENT = frozenset({"ASSAULT", "COERCE"})
+#: Phrase roles in which a natural force or an accident does or causes what the clause reports:
+#: subject/object, passive agent, cause ("beim Erdbeben", "infolge des Sturms"), opponent
+#: ("kämpften gegen die Flut"). Not "trotz", "während", "vor", "nach": background only.
+_CAUSE_ROLES = frozenset(
+    {"", "von", "vom", "durch", "durchs", "bei", "beim", "infolge", "wegen", "aufgrund", "gegen",
+     "of:von", "of:vom", "of:durch", "of:bei", "of:beim", "of:infolge", "of:wegen"}
+)
 _SYMMETRIC = frozenset({"AGREE", "CONSULT", "COOPERATE"})
 _PRIORITY = ("denied", "threatened", "conditional", "considered", "planned", "hypothetical")
 _POLITICAL = ("PER", "ORG", "GPE")
@@ -176,6 +204,11 @@ class _Lexicon:
     cue_words: dict[str, _Cue]
     cue_phrases: tuple[tuple[tuple[str, ...], _Cue], ...]
     cue_subord: dict[str, _Cue]
+    agents: dict[str, tuple[str, str]]  # noun -> (class, unless_next), `data/event_agents.tsv`
+    agent_heads: dict[str, tuple[str, str]]  # lower-case compound heads of the same
+    agent_head_sizes: tuple[int, ...]
+    gender_words: dict[str, str]  # `data/noun_gender.tsv`
+    gender_suffixes: tuple[tuple[str, str, bool], ...]  # (suffix, gender, names only), longest first
 
 
 @cache
@@ -208,7 +241,24 @@ def lexicon() -> _Lexicon:
         elif row["pos"] == "P":
             cp.append((tuple(row["cue"].split()), cue))
     sizes = tuple(sorted({len(h) for h in heads}, reverse=True))
-    return _Lexicon(verbs, nouns, heads, sizes, cv, cn, cw, tuple(cp), cs)
+    agents: dict[str, tuple[str, str]] = {}
+    agent_heads: dict[str, tuple[str, str]] = {}
+    for row in read_tsv("event_agents.tsv"):
+        entry = (row["class"], (row.get("unless_next") or "").strip())
+        agents[row["noun"]] = entry
+        if row["match"] == "head":
+            agent_heads[row["noun"].lower()] = entry
+    gender_words: dict[str, str] = {}
+    suffixes: list[tuple[str, str, bool]] = []
+    for row in read_tsv("noun_gender.tsv"):
+        if row["kind"] == "word":
+            gender_words[row["form"]] = row["gender"]
+        else:
+            suffixes.append((row["form"], row["gender"], row["kind"] == "name_suffix"))
+    suffixes.sort(key=lambda x: -len(x[0]))
+    return _Lexicon(verbs, nouns, heads, sizes, cv, cn, cw, tuple(cp), cs, agents, agent_heads,
+                    tuple(sorted({len(h) for h in agent_heads}, reverse=True)), gender_words,
+                    tuple(suffixes))
 
 
 # --------------------------------------------------------------------------- token facts
@@ -310,6 +360,8 @@ class _Facts:
     verb_pos: list[int]  # verbish tokens, ascending
     static_cues: list[tuple[int, _Cue]]  # noun, word and phrase cues, ascending
     neg_pos: list[int]  # negation words, ascending
+    #: first token of a GPE/ORG/LOC name -> its last token ("Europäische Union" -> "Union")
+    names: dict[int, int] = field(default_factory=dict)
 
 
 def _token_facts(doc: Doc, lex: _Lexicon) -> _Facts:
@@ -363,6 +415,10 @@ def _token_facts(doc: Doc, lex: _Lexicon) -> _Facts:
         info = _verb_info(lw, lemma[i].lower())
         if info is None:
             continue
+        if info[0] is None and info[1] is None and 0 < i < n - 1 and texts[i + 1][:1].isupper() \
+                and texts[i + 1].isalpha() and (low[i - 1] in _DETS or (
+                    low[i - 1] in _PREPS and low[i - 1] != "zu")):
+            continue  # "im maltesischen Valletta": an unknown adjective, not a verb
         vtrig[i], vcue[i], vkey[i], part, zu_ge = info
         verbish[i] = True
         participle[i] = part
@@ -446,6 +502,7 @@ def _doc_mentions(doc: Doc) -> list[_Mention]:
 
 def _is_adj(low: str, text: str) -> bool:
     return (text[:1].islower() and low not in _ADVERBS and low not in _PREPS and len(low) > 3
+            and low not in _CONJ and low not in _NP_CONJ  # "oder", "aber" end like adjectives
             and low.endswith(("e", "en", "er", "es", "em")))
 
 
@@ -537,6 +594,9 @@ def _np_start(doc: Doc, f: _Facts, i: int, lo: int, mention_tok: set[int]) -> tu
     while k >= lo:
         text = f.text[k]
         lw = f.low[k]
+        if text.isspace():
+            k -= 1  # "vor einem  Flächenbrand": a doubled space is its own token
+            continue
         if lw in _PREPS:
             role = lw
             if lw == "in" and f.low[start] in {"die", "den", "das"}:
@@ -560,6 +620,10 @@ def _np_start(doc: Doc, f: _Facts, i: int, lo: int, mention_tok: set[int]) -> tu
             continue
         if lw in _PRONOUNS or lw in _OTHER_PRONOUNS:
             break
+        if text[:1].isupper() and start < i and f.low[start] not in _DETS \
+                and _is_adj(f.low[start], f.text[start]) and not text.endswith("s") \
+                and not _in_agent_attribute(f, k, lo, f.low[start]):
+            break  # "gegen Russland neue Sanktionen": only a genitive (-s) precedes adjectives
         if text == "(" and k + 1 == start:
             k -= 1  # "der Terrororganisation (PKK)": the bracketed name is an apposition
             continue
@@ -571,6 +635,25 @@ def _np_start(doc: Doc, f: _Facts, i: int, lo: int, mention_tok: set[int]) -> tu
             continue
         break
     return start, ""
+
+
+def _in_agent_attribute(f: _Facts, k: int, lo: int, adj: str) -> bool:
+    """Is the noun at k the agent of the attributive participle `adj` ("eine von Riad
+    geführte Allianz", "das durch die EU finanzierte Projekt")? Then it stays inside the
+    phrase; before a plain adjective it does not ("von der EU neue Sanktionen")."""
+    stem = adj
+    for ending in ("en", "er", "es", "em", "e"):
+        if adj.endswith(ending):
+            stem = adj[: -len(ending)]
+            break
+    pm = _PARTICLE_ZU_GE.match(stem)
+    if not (stem.endswith("iert") or (stem.endswith(("t", "en")) and (
+            stem.startswith(("ge", *_INSEPARABLE)) or (pm is not None and pm.group(2) == "ge")))):
+        return False
+    j = k - 1
+    if j >= lo and f.low[j] in _DETS:
+        j -= 1
+    return j >= lo and f.low[j] in ("von", "vom", "durch")
 
 
 def _pick(ms: list[_Mention]) -> _Mention:
@@ -668,6 +751,62 @@ def _classify(doc: Doc, f: _Facts, c: _Clause, prev_boundary: str) -> None:
         c.finite = fin[-1] if fin else verbs[-1]
 
 
+def _gender(lex: _Lexicon, word: str, name: bool) -> str | None:
+    """Gender of a noun-phrase head from `data/noun_gender.tsv` (None: not known).
+
+    Suffixes of kind `name_suffix` (-e: Ukraine, Slowakei) hold for place and organisation
+    names only: common nouns in -e are as often masculine nominalised adjectives
+    ("der Gesandte", "der Abgeordnete").
+    """
+    g = lex.gender_words.get(word)
+    if g is not None:
+        return g
+    part = word.rsplit("-", 1)[-1]  # "EU-Kommission", "US-Regierung": the last part decides
+    g = lex.gender_words.get(part)
+    if g is not None or not part or part.isupper():
+        return g
+    low = part.lower()
+    for suffix, g, name_only in lex.gender_suffixes:
+        if low.endswith(suffix) and (name or not name_only):
+            return g
+    return None
+
+
+def _oblique(f: _Facts, lex: _Lexicon, start: int) -> bool:
+    """Is the noun phrase starting at token `start` dative, accusative or genitive?
+
+    Such a phrase is never the subject: "Dem Iran wurde gedroht", "Der Ukraine drohte
+    Russland ..." name the target. The morph layer gives no case, so it is read off the
+    determiner: "dem/den/des ..." are oblique; "der" is oblique before a weak adjective in -en
+    ("der ukrainischen Regierung") and before a feminine or plural head ("der Ukraine",
+    "der USA"), nominative before a masculine one ("der Iran"). Phrases without a determiner
+    stay subject candidates ("Iran wurde ... gedroht").
+    """
+    det = f.low[start]
+    if det in _OBLIQUE_DETS:
+        return True
+    if det not in _DER_DETS:
+        return False
+    k = start + 1
+    while k < len(f.text) and _is_adj(f.low[k], f.text[k]):
+        if f.low[k].endswith("en"):
+            return True
+        k += 1
+    if k >= len(f.text) or not f.text[k][:1].isupper():
+        return False
+    last = f.names.get(k)  # a name's gender is its last word's: "der Oberste Gerichtshof"
+    return _gender(lex, f.text[last if last is not None else k], last is not None) in ("f", "pl")
+
+
+def _item_oblique(f: _Facts, lex: _Lexicon, c: _Clause, it: _Item) -> bool:
+    """`_oblique` for an item; a relative pronoun that opens its phrase is no article
+    ("der Plan, dem Mitterlehner zustimmte": Mitterlehner is the subject)."""
+    start = it.start
+    if c.kind == "rel" and start == c.start and f.low[start] in _REL and start + 1 < it.end:
+        start += 1
+    return _oblique(f, lex, start)
+
+
 def _np_prefield(f: _Facts, a: int, finite: int) -> bool:
     """The prefield before the finite verb is a plain noun phrase ("Die Opposition warf ...").
 
@@ -684,21 +823,20 @@ def _np_prefield(f: _Facts, a: int, finite: int) -> bool:
             and first not in _NEG)
 
 
-def _find_subject(f: _Facts, c: _Clause) -> _Item | None:
-    free = [it for it in c.items if not it.role]
-    if not free:
-        return None
+def _find_subject(f: _Facts, c: _Clause, lex: _Lexicon) -> _Item | None:
+    """The subject: a free phrase that can be nominative (see `_oblique`)."""
+    free = [it for it in c.items if not it.role and not _item_oblique(f, lex, c, it)]
     if c.kind == "main" and c.finite >= 0:
         pre = [it for it in free if it.end <= c.finite]
         if pre:
             names = [it for it in pre if it.ent and it.etype == "PER"]
             return names[0] if names else pre[0]
         a = c.start + 1 if f.low[c.start] in _CONJ else c.start
-        if _np_prefield(f, a, c.finite):
+        if _np_prefield(f, a, c.finite) and not _oblique(f, lex, a):
             return None
         post = [it for it in free if it.start > c.finite]
         return post[0] if post else None
-    return free[0]
+    return free[0] if free else None
 
 
 @dataclass
@@ -726,11 +864,24 @@ class _Resolver:
         return None
 
 
+def _perfect_infinitive(f: _Facts, c: _Clause) -> bool:
+    """Does the clause end its verb group in a perfect infinitive ("getötet worden sein",
+    "geschickt haben")? After "soll(en)" that is hearsay about a past event, not a plan."""
+    return any(f.low[k] in ("haben", "sein") and (f.participle[k - 1] or f.low[k - 1] in (
+        "worden", "gewesen")) for k in range(c.start + 1, c.end))
+
+
 def _clause_cues(doc: Doc, f: _Facts, c: _Clause, lex: _Lexicon) -> None:
+    hearsay = None
     for k in f.verb_pos[bisect.bisect_left(f.verb_pos, c.start):]:
         if k >= c.end:
             break
         if f.vcue[k] is not None and not _attributive(f, k):
+            if f.vkey[k] == "sollen":
+                if hearsay is None:
+                    hearsay = _perfect_infinitive(f, c)
+                if hearsay:
+                    continue  # "sollen ... getötet worden sein": reported, not planned
             c.cues.append((k, f.vcue[k]))  # type: ignore[arg-type]
     for k, cue in f.static_cues[bisect.bisect_left(f.static_cues, (c.start,)):]:
         if k >= c.end:
@@ -816,6 +967,9 @@ class _Found:
     place: str | None = None
     modality: str = "actual"
     is_noun: bool = False
+    #: an ASSAULT whose doer is unnamed but human (agentless passive, armed group): its named
+    #: place anchors it when no political actor or target does
+    place_anchored: bool = False
 
 
 def _analyse_sentence(doc: Doc, f: _Facts, s_start: int, s_end: int, lex: _Lexicon,
@@ -857,7 +1011,7 @@ def _analyse_sentence(doc: Doc, f: _Facts, s_start: int, s_end: int, lex: _Lexic
         elif c.kind == "coord":
             c.subject = clauses[idx - 1].subject if idx > 0 else None
         else:
-            c.subject = _find_subject(f, c)
+            c.subject = _find_subject(f, c, lex)
             if c.subject is None and c.kind == "rel":
                 c.subject = c.antecedent
         subj = c.subject
@@ -931,6 +1085,76 @@ def _attributive(f: _Facts, k: int) -> bool:
     return after_det and (stem.endswith("iert") or stem.startswith(_INSEPARABLE + ("ge",)))
 
 
+@lru_cache(maxsize=1 << 14)
+def _agent_entry(lem: str, text: str) -> tuple[str, str] | None:
+    """`data/event_agents.tsv` row of a noun, also as a compound head; cached per form."""
+    lex = lexicon()
+    entry = lex.agents.get(lem) or lex.agents.get(text)
+    if entry is None:
+        low = lem.lower()
+        for size in lex.agent_head_sizes:  # longest head first: "Wirbelsturm", "Verkehrsunfall"
+            if len(low) - size >= 3:
+                entry = lex.agent_heads.get(low[-size:])
+                if entry is not None:
+                    break
+    return entry
+
+
+def _agent_noun_class(f: _Facts, k: int) -> str | None:
+    """Class of token k in `data/event_agents.tsv` (natural, accident, armed), else None."""
+    text = f.text[k]
+    if not text[:1].isupper():
+        return None
+    entry = _agent_entry(f.lemma[k], text)
+    if entry is None:
+        return None
+    cls, unless_next = entry
+    if unless_next and k + 1 < len(f.low) and f.low[k + 1] == unless_next:
+        return None  # "der Sturm auf das Parlament" is an assault, not weather
+    return cls
+
+
+def _agent_class(doc: Doc, f: _Facts, clauses: list[_Clause], ci: int, passive: bool,
+                 violent: bool) -> str | None:
+    """Who does what clause ci reports: 'natural' (a natural force or an accident), 'armed'
+    (an armed group, a person or a weapon, named or not) or None (not known).
+
+    Why: "Ein Sturm zerstörte Häuser", "Beim Erdbeben wurden 30 Menschen getötet" report no
+    political event, and a conflict analyst counting PLOVER ASSAULTs must not find them. For
+    violence (`violent`) a natural force counts as subject or object, as the passive agent
+    (von/durch), as the cause (bei, infolge, wegen) or as the opponent (gegen); for other
+    events only as the doer ("Ein Wirbelsturm traf Kanada" is no meeting; "beim Hochwasser
+    helfen" is still aid). An armed noun counts only as the doer (free in an active clause,
+    von/durch in a passive), not as the victim ("drei Soldaten wurden getötet"). An elliptic
+    coordinate shares the subject in the prefield of the clause before it ("Ein Sturm traf
+    Kanada und tötete ..."), a relative clause its antecedent ("das Hochwasser, das drei
+    Menschen tötete").
+    """
+    c = clauses[ci]
+    spans = [(c.start, c.end, passive)]
+    if c.kind == "coord" and ci > 0:
+        prev = clauses[ci - 1]  # its prefield only: "bekämpfte die Flut und evakuierte ..."
+        spans.append((prev.start, prev.finite if prev.finite > prev.start else prev.start, False))
+    elif c.kind == "rel" and c.start >= 2:
+        spans.append((c.start - 2, c.start - 1, False))  # the noun right before ", das ..."
+    armed = False
+    for a, b, pas in spans:
+        for k in range(a, b):
+            cls = _agent_noun_class(f, k)
+            if cls is None:
+                continue
+            start, role = _np_start(doc, f, k, a, set())
+            if not role and start - 2 >= a and f.low[start - 1] in _NP_CONJ:
+                # "nach Attacken und Kollisionen": the conjunct shares the first one's role
+                role = _np_start(doc, f, start - 2, a, set())[1]
+            doer = role in _AGENT_PREPS or (not role and not pas)
+            if cls == "armed":
+                armed = armed or doer
+            elif doer or (violent and role in _CAUSE_ROLES):
+                return "natural"
+    return "armed" if armed else None
+
+
 def _clause_events(doc: Doc, f: _Facts, clauses: list[_Clause], ci: int, lex: _Lexicon,
                    etypes: dict[str, str], resolver: _Resolver) -> list[_Found]:
     c = clauses[ci]
@@ -961,10 +1185,10 @@ def _clause_events(doc: Doc, f: _Facts, clauses: list[_Clause], ci: int, lex: _L
         passive = f.participle[k] and (passive_aux or (sein_aux and agent is not None))
         if passive:
             ev.actor = agent.ent if agent else None
-            ev.target = subj_ent or _target(c, c.subject, ev.actor, start=c.start)
+            ev.target = subj_ent or _target(f, lex, c, c.subject, ev.actor, start=c.start)
         else:
             ev.actor = subj_ent
-            ev.target = _target(c, c.subject, ev.actor, start=c.start)
+            ev.target = _target(f, lex, c, c.subject, ev.actor, start=c.start)
         if ev.target is None and trig.type in _SYMMETRIC and not passive:
             ev.target = partner
         if ev.target is None and c.kind == "rel" and c.antecedent is not None \
@@ -978,13 +1202,21 @@ def _clause_events(doc: Doc, f: _Facts, clauses: list[_Clause], ci: int, lex: _L
             ev.trig = trig = _Trig(new_type, "legal", "V")
         if ev.target is None and "target" in trig.flags:
             continue  # "hat sechsmal getroffen": without a counterpart it is no meeting
+        doer = _agent_class(doc, f, clauses, ci, passive, trig.type in _VIOLENT)
+        if doer == "natural":
+            continue  # a storm, a flood, an accident: no political event
+        # "In Charkiw wurden drei Soldaten getötet": unnamed, but done by people
+        ev.place_anchored = trig.type == "ASSAULT" and (passive or doer == "armed")
         if "complement" in trig.flags and not passive and "mit" not in f.low[c.start:c.end] \
                 and not any(cl.parent == ci for cl in clauses):
             continue  # "droht die Staatspleite" is impending, not a threat made by someone
         verb_types.add(trig.type)
         out.append(ev)
-    support = [cue for k, cue in c.cues if cue.role in ("subj", "recv") and f.verbish[k]]
-    support_role = support[-1].role if support else None
+    support = [(k, cue) for k, cue in c.cues if cue.role in ("subj", "recv") and f.verbish[k]]
+    support_role = support[-1][1].role if support else None
+    # "Dem Iran wurde (von den USA) mit Sanktionen gedroht": a passive support verb makes its
+    # subject or dative the patient; the noun's actor is only the von/durch agent.
+    support_passive = bool(support) and f.participle[support[-1][0]] and passive_aux
     for k in range(c.start, c.end):
         trig = f.ntrig[k]
         if trig is None:
@@ -1012,7 +1244,12 @@ def _clause_events(doc: Doc, f: _Facts, clauses: list[_Clause], ci: int, lex: _L
                     ev.actor = it.ent
             elif it.role in _AGENT_PREPS and ev.actor is None:
                 ev.actor = it.ent
-        if role not in _NO_SUBJECT_ROLES and support_role and subj_ent:
+        if role not in _NO_SUBJECT_ROLES and support_passive:
+            if ev.actor is None and agent is not None:
+                ev.actor = agent.ent
+            ev.target = ev.target or subj_ent or _target(
+                f, lex, c, c.subject, agent.ent if agent else None, start=c.start)
+        elif role not in _NO_SUBJECT_ROLES and support_role and subj_ent:
             if trig.type in _SPEECH_ACTS and "REJECT" in verb_types:
                 ev.target = ev.target or subj_ent  # "wies die Vorwürfe zurück": aimed at X
             elif support_role == "recv":
@@ -1027,6 +1264,10 @@ def _clause_events(doc: Doc, f: _Facts, clauses: list[_Clause], ci: int, lex: _L
                 if it.role in _TARGET_PREPS and it.ent and it.ent != ev.actor:
                     ev.target = it.ent
                     break
+        if ev.target is None:
+            # "verhängte gegen Russland neue Sanktionen": the gegen phrase right before it
+            ev.target = next((it.ent for it in c.items if it.role == "gegen" and it.ent
+                              and it.end == start and it.ent != ev.actor), None)
         out.append(ev)
     # place, modality
     for ev in out:
@@ -1042,18 +1283,21 @@ def _clause_events(doc: Doc, f: _Facts, clauses: list[_Clause], ci: int, lex: _L
     return out
 
 
-def _target(c: _Clause, subject: _Item | None, actor: str | None, start: int) -> str | None:
+def _target(f: _Facts, lex: _Lexicon, c: _Clause, subject: _Item | None, actor: str | None,
+            start: int) -> str | None:
     """The first object: a free noun phrase after the finite verb or a target preposition.
 
     "begrüßte den Verzicht der USA auf X" -> USA; "schickte Soldaten nach Russland" -> Russland
     (the accusative names no entity there, so the phrase with *nach* is the first candidate).
+    An oblique phrase in the prefield is an object too: "Dem Iran drohten die USA ..." -> Iran.
     """
     for it in c.items:
         if it is subject or not it.ent or it.ent == actor or it.start < start:
             continue
         if it.role in _TARGET_PREPS:
             return it.ent
-        if not it.role and (c.finite < 0 or it.start > c.finite or c.kind != "main"):
+        if not it.role and (c.finite < 0 or it.start > c.finite or c.kind != "main"
+                            or _item_oblique(f, lex, c, it)):
             return it.ent
     return None
 
@@ -1088,6 +1332,8 @@ def build_events(doc: Doc, require_political: bool = True,
     mentions = _doc_mentions(doc)
     mstarts = [m.start for m in mentions]
     mention_tok = {k for m in mentions for k in range(m.start, m.end)}
+    f.names = {m.start: m.end - 1 for m in mentions if m.etype in ("GPE", "ORG", "LOC")
+               and m.kind in ("name", "metonym")}
     etypes = {e.id: e.type for e in doc._.lb_entities or []}
     resolver = _Resolver(mentions=mentions)
     stmts = _statement_index(doc, f, lex)
@@ -1104,7 +1350,8 @@ def build_events(doc: Doc, require_political: bool = True,
             if ev.actor == ev.target:
                 ev.target = None
             if require_political and etypes.get(ev.actor or "") not in pol \
-                    and etypes.get(ev.target or "") not in pol:
+                    and etypes.get(ev.target or "") not in pol \
+                    and not (ev.place_anchored and ev.place is not None):
                 continue
             t_start = f.idx[ev.tok]
             t_end = t_start + len(f.text[ev.tok])
