@@ -38,7 +38,10 @@ from lagebild.evaluate.quotes import (
     score_document,
 )
 from lagebild.extract import attribution as attr
-from lagebild.extract import morph  # noqa: F401  (registers the sentence and morph components)
+from lagebild.extract import (
+    morph,  # noqa: F401  (registers the sentence and morph components)
+    speakers,
+)
 from lagebild.resources import model_path
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "quotes_wikinews"
@@ -191,43 +194,110 @@ def predicted_examples(p: Prepared, tags1: list[str]) -> list[tuple[list[list[st
 
 
 def train_models(prepared: list[Prepared], out_dir: Path, c1: float, c2: float,
-                 iterations: int, folds: int = 3) -> dict:
+                 iterations: int, folds: int = 3, reuse: bool = False) -> dict:
     """Stage 1 on all documents; stage 2 on stage-1 tags from a jackknife (so the second CRF
-    sees first-stage errors as they will be at run time)."""
+    sees first-stage errors as they will be at run time); the speaker ranker on the
+    statements that jackknifed stage-1 and stage-2 models produce (the same reason).
+
+    `reuse`: keep the jackknife CRFs in `out_dir/jackknife` and reuse all CRFs found there
+    (only for experiments that change nothing but the ranker)."""
     t0 = time.perf_counter()
     tags1: list[list[str] | None] = [None] * len(prepared)
     # a private folder per run: parallel runs (a CV grid) must not share model files
-    tmp = Path(tempfile.mkdtemp(prefix="lagebild_attr_")) / "fold.crfsuite"
+    tmp = out_dir / "jackknife" if reuse else Path(tempfile.mkdtemp(prefix="lagebild_attr_"))
+    tmp.mkdir(parents=True, exist_ok=True)
+
+    def fit_once(data, path: Path) -> None:
+        if not (reuse and path.exists()):
+            train(data, path, c1, c2, iterations)
+
     for k in range(folds):
         fit = [(p.x1, p.y1) for i, p in enumerate(prepared) if i % folds != k]
-        train(fit, tmp, c1, c2, iterations)
+        fit_once(fit, tmp / f"stage1_{k}.crfsuite")
         tagger = pycrfsuite.Tagger()
-        tagger.open(str(tmp))
+        tagger.open(str(tmp / f"stage1_{k}.crfsuite"))
         for i, p in enumerate(prepared):
             if i % folds == k:
                 tags1[i] = tagger.tag(p.x1)
         tagger.close()
-    tmp.unlink()
-    tmp.parent.rmdir()
-    train([(p.x1, p.y1) for p in prepared], out_dir / "crf.bin", c1, c2, iterations)
-    data2 = [ex for p, t in zip(prepared, tags1, strict=True) for ex in role_examples(p, t)]
+    fit_once([(p.x1, p.y1) for p in prepared], out_dir / "crf.bin")
+    per_doc = [role_examples(p, t) for p, t in zip(prepared, tags1, strict=True)]
     if PREDICTED_WINDOWS:
-        data2 += [ex for p, t in zip(prepared, tags1, strict=True) for ex in predicted_examples(p, t)]
-    train(data2, out_dir / "crf_roles.bin", c1, c2, iterations)
-    return {"train_seconds": round(time.perf_counter() - t0, 1), "role_windows": len(data2)}
+        for n, (p, t) in enumerate(zip(prepared, tags1, strict=True)):
+            per_doc[n] = per_doc[n] + predicted_examples(p, t)
+    data2 = [ex for exs in per_doc for ex in exs]
+    fit_once(data2, out_dir / "crf_roles.bin")
+    info = {"role_windows": len(data2)}
+    ranker_file = out_dir / speakers.MODEL_FILE
+    if RANKER:
+        examples = []
+        for k in range(folds):
+            fit2 = [ex for i, exs in enumerate(per_doc) if i % folds != k for ex in exs]
+            fit_once(fit2, tmp / f"roles_{k}.crfsuite")
+            examples += ranker_examples([p for i, p in enumerate(prepared) if i % folds == k],
+                                        tmp / f"stage1_{k}.crfsuite", tmp / f"roles_{k}.crfsuite")
+        speakers.train(examples, l2=RANKER_L2).to_file(ranker_file)
+        info["ranker_statements"] = len(examples)
+    elif ranker_file.exists():
+        ranker_file.unlink()
+    if not reuse:
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+    speakers.load.cache_clear()
+    return {"train_seconds": round(time.perf_counter() - t0, 1), **info}
+
+
+#: Train (and use) the speaker ranker of `lagebild.extract.speakers`.
+RANKER = True
+RANKER_L2 = 3.0
+
+
+def ranker_examples(prepared: list[Prepared], stage1: Path, roles: Path) -> list:
+    """(candidate features, label) for every statement the given models produce on these
+    documents that overlaps a gold quotation; the label is the best-matching candidate."""
+    tagger, role_tagger = pycrfsuite.Tagger(), pycrfsuite.Tagger()
+    tagger.open(str(stage1))
+    role_tagger.open(str(roles))
+    out = []
+    saved = attr.SPEAKER_RANKER
+    attr.SPEAKER_RANKER = False
+    try:
+        for p in prepared:
+            golds = [(_token_range(p.doc, ann["quote"]["spans"]), _token_range(p.doc, ann["speaker"]["spans"]))
+                     for ann in p.item["annotations"]]
+            golds = [g for g in golds if g[0]]
+            attr._RANK_TRACE = []
+            attr.crf_statements(p.doc, p.facts, p.rules, tagger, role_tagger)
+            for a, b, cands, groups in attr._RANK_TRACE:
+                q = set(range(a, b))
+                best = max(golds, key=lambda g: speakers.overlap_f1(q, g[0]), default=None)
+                if best is None or not best[0] & q:
+                    continue
+                label = speakers.label_of(cands, best[1])
+                if label is not None:
+                    out.append((groups, label))
+    finally:
+        attr._RANK_TRACE = None
+        attr.SPEAKER_RANKER = saved
+    tagger.close()
+    role_tagger.close()
+    return out
 
 
 #: Decoding switches of the attribution layer that `--cv` can score without retraining.
 _DECODING = ("COMBINE_EXTRA", "QUOTE_RECALL", "_SPEAKER_MARGINAL", "CLAUSE_GUARD",
-             "DROP_INDICATIVE_CUELESS")
+             "DROP_INDICATIVE_CUELESS", "CASE_CHECK", "SPEAKER_RANKER")
 
 
 def score_with(items: list[dict], nlp, model_dir: Path, roles: bool = True,
-               tally: Tally | None = None) -> dict:
+               tally: Tally | None = None, dump: list | None = None) -> dict:
     """Score the CRFs from an explicit model folder (for tuning without installing them).
     Pass `tally` to pool several folds into one figure."""
     tagger = pycrfsuite.Tagger()
     tagger.open(str(model_dir / "crf.bin"))
+    attr.RANKER_DIR = str(model_dir)
+    speakers.load.cache_clear()
     role_tagger = None
     if roles:
         role_tagger = pycrfsuite.Tagger()
@@ -242,7 +312,18 @@ def score_with(items: list[dict], nlp, model_dir: Path, roles: bool = True,
         sts = attr.combine(doc, facts, rules, sts)  # as the shipped layer combines them
         pred = record_quotes(attr._to_schema(doc, sts, facts), TokenMap(item["tokens"]))
         score_document(pred, gold_quotes(item), tally)
+        if dump is not None:
+            dump.append(_dump_row(item, pred))
+    attr.RANKER_DIR = None
     return tally.result()
+
+
+def _dump_row(item: dict, pred: list) -> dict:
+    """One document's predicted and gold quotations as token-id lists (error analysis)."""
+    def rows(quotes):
+        return [{r: sorted(q.role(r)) for r in ("quote", "speaker", "cue")} for q in quotes]
+    return {"id": item.get("id"), "tokens": {t["id"]: t["text"] for t in item["tokens"]},
+            "pred": rows(pred), "gold": rows(gold_quotes(item))}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -259,6 +340,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --cv: also score with each decoding switch turned off")
     ap.add_argument("--marginal-grid", type=float, nargs="*", default=[],
                     help="with --cv: also score these fallback speaker-marginal thresholds")
+    ap.add_argument("--dump", type=Path,
+                    help="with --cv: write the shipped variant's held-out predictions and gold "
+                         "(JSON Lines, one document per line) for error analysis")
+    ap.add_argument("--fold-models", type=Path,
+                    help="with --cv: keep the fold CRFs here and reuse them on the next run; the "
+                         "ranker is always retrained (valid while CRF features are unchanged)")
+    ap.add_argument("--no-ranker", action="store_true", help="train no speaker ranker")
+    ap.add_argument("--ranker-l2", type=float, default=3.0)
+    ap.add_argument("--limit", type=int, help="use only the first N train documents (smoke tests)")
     ap.add_argument("--c1", type=float, default=1.0)
     ap.add_argument("--c2", type=float, default=0.1)
     ap.add_argument("--iterations", type=int, default=250)
@@ -267,13 +357,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.role_window:
         attr.ROLE_BEFORE, attr.ROLE_AFTER = args.role_window
-    global PREDICTED_WINDOWS
+    global PREDICTED_WINDOWS, RANKER, RANKER_L2
     PREDICTED_WINDOWS = args.predicted_windows
+    RANKER, RANKER_L2 = not args.no_ranker, args.ranker_l2
     if not (args.data / "train").exists():
         print(f"no WikiNews data at {args.data}", file=sys.stderr)
         return 1
     nlp = base_nlp()
-    train_items = load_split(args.data / "train")
+    train_items = load_split(args.data / "train", args.limit)
     if args.cv:
         # k-fold cross-validation over train: every train document is scored once by
         # models that never saw it. Steadier than the 140-document holdout for choices
@@ -286,24 +377,36 @@ def main(argv: list[str] | None = None) -> int:
         overrides = [{}, *({"QUOTE_RECALL": t} for t in args.recall_grid),
                      *({"_SPEAKER_MARGINAL": m} for m in args.marginal_grid)]
         if args.ablate:
-            overrides += [{"CLAUSE_GUARD": False}, {"DROP_INDICATIVE_CUELESS": False}]
+            overrides += [{"CLAUSE_GUARD": False}, {"DROP_INDICATIVE_CUELESS": False},
+                          {"CASE_CHECK": False}, {"SPEAKER_RANKER": False}]
         variants = [{**shipped, **o} for o in overrides]
         tallies = [Tally() for _ in variants]
         rules_tally = Tally()
+        dumped: list[dict] = []
         for k in range(args.cv):
             fit = [p for i, p in enumerate(prepared_all) if i % args.cv != k]
             hold = [p.item for i, p in enumerate(prepared_all) if i % args.cv == k]
-            train_models(fit, tmp, args.c1, args.c2, args.iterations)
-            for v, tally in zip(variants, tallies, strict=True):
+            fold_dir = tmp
+            if args.fold_models:
+                # reuse fold models across runs that only change decoding (not features)
+                fold_dir = args.fold_models / f"fold{k}of{args.cv}"
+                fold_dir.mkdir(parents=True, exist_ok=True)
+            train_models(fit, fold_dir, args.c1, args.c2, args.iterations,
+                         reuse=bool(args.fold_models))
+            for n, (v, tally) in enumerate(zip(variants, tallies, strict=True)):
                 for name, value in v.items():
                     setattr(attr, name, value)
-                score_with(hold, nlp, tmp, True, tally)
+                score_with(hold, nlp, fold_dir, True, tally,
+                           dumped if args.dump and n == 0 else None)
             for name, value in shipped.items():
                 setattr(attr, name, value)
         for p in prepared_all:
             pred = record_quotes(attr.extract_statements(p.doc, use_model=False),
                                  TokenMap(p.item["tokens"]))
             score_document(pred, gold_quotes(p.item), rules_tally)
+        if args.dump:
+            args.dump.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                         for r in dumped), encoding="utf-8")
         rows = [("rules", rules_tally)] + [
             (f"crf c1={args.c1} c2={args.c2} " + " ".join(f"{n}={v[n]}" for n in _DECODING), t)
             for v, t in zip(variants, tallies, strict=True)]
@@ -330,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = model_path("attribution")
     info = train_models(prepared, out_dir, args.c1, args.c2, args.iterations)
     attr._tagger.cache_clear()
+    speakers.load.cache_clear()
+    attr.RANKER_DIR = None
     dev = args.data / "dev"
     rules = evaluate_quotes(dev, attribution_nlp(use_model=False))
     combined = evaluate_quotes(dev, attribution_nlp(use_model=True))
@@ -343,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
                         "[--rules-only]",
         "crf": {"c1": args.c1, "c2": args.c2, "iterations": args.iterations,
                 "train_documents": len(train_items), **info,
-                "model_bytes": sum(f.stat().st_size for f in out_dir.glob("*.bin"))},
+                "model_bytes": sum(f.stat().st_size for f in out_dir.iterdir() if f.is_file())},
         "rules_only": rules,
         "rules_plus_crf": combined,
         "rules_plus_crf_first20": first20,

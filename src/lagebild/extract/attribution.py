@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -1466,42 +1467,79 @@ def clean_speaker(doc: Doc, run: tuple[int, int]) -> tuple[int, int] | None:
 
 
 def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleStatement],
-                  st: RuleStatement, role_tagger, lexical: list[str]) -> None:
+                  st: RuleStatement, role_tagger, lexical: list[str],
+                  previous: tuple[int, int] | None = None) -> None:
     """Let the second CRF pick this statement's speaker and cue (None where it tags none)."""
     a = st.parts[0][0] if st.parts else st.content[0]
     b = st.parts[-1][1] if st.parts else st.content[1]
     pos, feats = role_features(doc, facts, tags1, rules, a, b, lexical)
     role_tagger.set(feats)
     tags = role_tagger.tag()
-    spk_runs = [(pos[x], pos[y - 1] + 1) for x, y in _runs(tags, "S")]
-    if not spk_runs:
-        # Viterbi is cautious on unseen names: fall back to the likeliest run of tokens
-        # whose speaker marginal clears a low bar (tuned on a train holdout).
-        probs = [role_tagger.marginal("B-S", k) + role_tagger.marginal("I-S", k) for k in range(len(feats))]
-        best_run, best_mass, start = None, 0.0, -1
+    viterbi = [(pos[x], pos[y - 1] + 1) for x, y in _runs(tags, "S")]
+    ranker = _ranker()
+    need_probs = not viterbi or ranker is not None or _RANK_TRACE is not None
+    probs = [role_tagger.marginal("B-S", k) + role_tagger.marginal("I-S", k)
+             for k in range(len(feats))] if need_probs else []
+    marginal_run = None
+    if not viterbi or ranker is not None or _RANK_TRACE is not None:
+        # Viterbi is cautious on unseen names: the likeliest run of tokens whose speaker
+        # marginal clears a low bar (tuned on a train holdout) is the fallback.
+        best_mass, start = 0.0, -1
         for k in range(len(probs) + 1):
             if k < len(probs) and probs[k] > _SPEAKER_MARGINAL:
                 start = k if start < 0 else start
             elif start >= 0:
                 mass = sum(probs[start:k])
                 if mass > best_mass:
-                    best_run, best_mass = (pos[start], pos[k - 1] + 1), mass
+                    marginal_run, best_mass = (pos[start], pos[k - 1] + 1), mass
                 start = -1
-        if best_run is not None:
-            spk_runs = [best_run]
+    spk_runs = viterbi or ([marginal_run] if marginal_run is not None else [])
     spk_runs = [r for r in (clean_speaker(doc, r) for r in spk_runs) if r is not None]
     cue_runs = [(pos[x], pos[y - 1] + 1) for x, y in _runs(tags, "C")]
 
     def dist(r: tuple[int, int]) -> int:
         return a - r[1] if r[1] <= a else r[0] - b if r[0] >= b else 0
 
+    if cue_runs:
+        st.cue = min(cue_runs, key=dist)
+    if ranker is not None or _RANK_TRACE is not None:
+        from . import speakers
+
+        lo, hi = role_window(facts, a, b)
+        rule_spk = None
+        best_ov = 0
+        for r in rules:
+            ov = min(b, r.content[1]) - max(a, r.content[0])
+            if ov > best_ov and r.speaker is not None:
+                rule_spk, best_ov = r.speaker, ov
+        marg = clean_speaker(doc, marginal_run) if marginal_run is not None else None
+        vit = [r for r in (clean_speaker(doc, r) for r in viterbi) if r is not None]
+        inside = not (facts.in_quote[a] or (a > 0 and facts.texts[a - 1] in _ALL_QUOTES))
+        cands = speakers.gather(doc, facts, a, b, lo, hi, st.cue, vit, marg, rule_spk,
+                                st.speaker, inside, previous)
+        by_token = {p: probs[k] for k, p in enumerate(pos)}
+        context = _rank_context(doc, facts, st, a, b, bool(vit))
+        groups = [speakers.features(doc, facts, c, a, b, st.cue, by_token, context) for c in cands]
+        if _RANK_TRACE is not None:
+            _RANK_TRACE.append((a, b, cands, groups))
+        if ranker is not None:
+            st.speaker = cands[ranker.choose(groups)].span
+            if CLAUSE_GUARD and st.speaker is not None and st.cue is not None:
+                _guard_clause(doc, facts, st)
+            st.continuation = st.speaker is None and st.cue is None
+            return
+    if spk_runs and CASE_CHECK and cue_runs:
+        # a verb cue's speaker is its subject: prefer runs that can be nominative
+        cue = min(cue_runs, key=dist)
+        ok = [r for r in spk_runs if _may_be_subject(doc, r, cue)]
+        if len(ok) < len(spk_runs):
+            subj = facts.subject_of.get(cue[0]) if facts.cue_strength[cue[0]] else None
+            spk_runs = ok or ([subj] if subj is not None and _may_be_subject(doc, subj, cue) else [])
     if spk_runs:
         st.speaker = min(spk_runs, key=dist)
         if CRF_APPOSITIONS:
             s_start, s_end = facts.sents[facts.sent_id[st.speaker[0]]]
             st.speaker = _apposition(doc, st.speaker, s_start, s_end, pp_only=True)
-    if cue_runs:
-        st.cue = min(cue_runs, key=dist)
     if CLAUSE_GUARD and st.speaker is not None and st.cue is not None:
         _guard_clause(doc, facts, st)
     st.continuation = st.speaker is None and st.cue is None
@@ -1509,6 +1547,71 @@ def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
 
 CLAUSE_GUARD = True
 DROP_INDICATIVE_CUELESS = True
+CASE_CHECK = True
+#: Rank candidate phrases for the speaker (`speakers.py`) where a ranker model exists.
+SPEAKER_RANKER = True
+#: Folder to load the ranker from instead of the shipped model (training and CV).
+RANKER_DIR: str | None = None
+#: Training hook: when a list, every statement's candidates and features are appended.
+_RANK_TRACE: list | None = None
+
+
+def _ranker():
+    if not SPEAKER_RANKER:
+        return None
+    from . import speakers
+
+    return speakers.load(str(Path(RANKER_DIR) / speakers.MODEL_FILE) if RANKER_DIR else None)
+
+
+def _rank_context(doc: Doc, facts: _Facts, st: RuleStatement, a: int, b: int, tagged: bool) -> list[str]:
+    """Statement-level features for the "no speaker" candidate of the ranker."""
+    lex = lexicon()
+    if st.cue is None:
+        ct = "none"
+    else:
+        words = {facts.texts[k].lower() for k in range(*st.cue)}
+        if words & lex.preps:
+            ct = "prep"
+        elif words & lex.postps:
+            ct = "postp"
+        elif any(lex.is_noun(facts.texts[k]) for k in range(*st.cue)):
+            ct = "noun"
+        elif words & lex.adverbs:
+            ct = "adv"
+        elif "so" in words:
+            ct = "so"
+        elif "nach" in words:
+            ct = "nach"
+        elif any(facts.cue_strength[k] for k in range(*st.cue)):
+            ct = "verb" + str(max(facts.cue_strength[k] for k in range(*st.cue)))
+        else:
+            ct = "other"
+    quoted = (a > 0 and facts.texts[a - 1] in _ALL_QUOTES) or facts.texts[a] in _ALL_QUOTES
+    sub = any(facts.sub[k] for k in range(a, min(b, a + 40)))
+    return ["ct=" + ct, "q=" + str(quoted), "sub=" + str(sub), "vit=" + str(tagged),
+            "ct|vit=" + ct + str(tagged)]
+
+#: Words that open a noun phrase which cannot be a nominative subject.
+_OBLIQUE_OPENERS = frozenset({"dem", "den", "einem", "einen", "ihm", "ihn", "ihnen", "diesem", "diesen",
+                              "seinem", "seinen", "ihrem", "ihren", "unserem", "jenem"})
+_PP_OPENERS = frozenset({"mit", "in", "im", "an", "am", "auf", "aus", "bei", "beim", "für", "gegen",
+                         "über", "unter", "zu", "zum", "zur", "seit", "um", "durch", "gegenüber",
+                         "vor", "hinter", "neben", "ohne", "trotz", "wegen", "während"})
+
+
+def _may_be_subject(doc: Doc, run: tuple[int, int], cue: tuple[int, int]) -> bool:
+    """Can `run` be the speaker of the verb cue `cue`? A verb's speaker is its nominative
+    subject, so a phrase opened by a dative/accusative determiner ("dem Gericht") or a
+    preposition ("mit dem Sender") is an object or adjunct. Prepositional and nominal cues
+    (laut, zufolge, nach Angaben) take a dative source, and passives an agent with
+    "von", so those are left alone."""
+    lex = lexicon()
+    cue_words = {doc[k].text.lower() for k in range(*cue)}
+    if cue_words & (lex.preps | lex.postps | {"nach", "so"}) or any(lex.is_noun(doc[k].text) for k in range(*cue)):
+        return True
+    first = doc[run[0]].text.lower()
+    return first not in _OBLIQUE_OPENERS and first not in _PP_OPENERS
 
 
 def _guard_clause(doc: Doc, facts: _Facts, st: RuleStatement) -> None:
@@ -1636,7 +1739,7 @@ def crf_statements(doc: Doc, facts: _Facts, rules: list[RuleStatement], tagger,
         if cue is None and spk is None:
             st.continuation = True
         if role_tagger is not None:
-            _assign_roles(doc, facts, tags, rules, st, role_tagger, lexical)
+            _assign_roles(doc, facts, tags, rules, st, role_tagger, lexical, chain_speaker)
         _nach_angaben(facts, st)
         if st.kind != "direct":
             st.kind = _kind_of(doc, facts, st.content, st.cue)
