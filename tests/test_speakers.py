@@ -44,11 +44,11 @@ def test_features_describe_case_and_position() -> None:
     cue = _span(doc, "sagte")
     subj = speakers.Candidate(_span(doc, "Die Ministerin"), {"subj"})
     obj = speakers.Candidate(_span(doc, "dem Sender"), {"chunk"})
-    fs = speakers.features(doc, facts, subj, a, b, cue, {}, ["ct=verb2"])
-    fo = speakers.features(doc, facts, obj, a, b, cue, {}, ["ct=verb2"])
+    fs = speakers.features(doc, facts, subj, a, b, cue, lambda k: 0.0, ["ct=verb2"])
+    fo = speakers.features(doc, facts, obj, a, b, cue, lambda k: 0.0, ["ct=verb2"])
     assert {"f=det", "bos", "cr=rightbefore", "side=before"} <= set(fs)
     assert {"f=obl", "cr=rightafter"} <= set(fo)
-    assert speakers.features(doc, facts, speakers.Candidate(None), a, b, cue, {}, ["ct=verb2"]) == [
+    assert speakers.features(doc, facts, speakers.Candidate(None), a, b, cue, lambda k: 0.0, ["ct=verb2"]) == [
         "none", "none|ct=verb2"]
 
 

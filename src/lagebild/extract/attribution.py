@@ -168,6 +168,7 @@ class _Facts:
     sub: list[bool] = field(default_factory=list)
     particle_at: dict[int, int] = field(default_factory=dict)  # verb index -> particle index
     subject_of: dict[int, tuple[int, int]] = field(default_factory=dict)  # cue verb -> subject NP
+    finite: list[bool] = field(default_factory=list)  # finite verb form (morph VerbForm=Fin)
 
 
 def _match_quotes(doc: Doc, texts: list[str]) -> list[tuple[int, int]]:
@@ -246,6 +247,7 @@ def token_facts(doc: Doc) -> _Facts:
     sents: list[tuple[int, int]] = []
     texts: list[str] = []
     sub: list[bool] = []
+    finite: list[bool] = []
     lemmas: list[str] = []
     start = 0
     for t in doc:
@@ -254,7 +256,9 @@ def token_facts(doc: Doc) -> _Facts:
             start = t.i
         texts.append(t.text)
         lemmas.append(t.lemma_)
-        sub.append("Sub" in t.morph.get("Mood"))
+        morph = t.morph
+        sub.append("Sub" in morph.get("Mood"))
+        finite.append(bool(morph.get("VerbForm")))
     if n:
         sents.append((start, n))
     for k, (a, b) in enumerate(sents):
@@ -277,7 +281,7 @@ def token_facts(doc: Doc) -> _Facts:
             if p >= 0:
                 particle_at[i] = p
     return _Facts(n, sent_id, sents, pairs, in_quote, cue, texts, [_shape(t) for t in texts],
-                  sub, particle_at)
+                  sub, particle_at, finite=finite)
 
 
 # --------------------------------------------------------------------------- noun phrases
@@ -1442,26 +1446,29 @@ _SPEAKER_MARGINAL = 0.25
 _NP_INNER = frozenset({",", "(", ")", "„", "“", "\"", "»", "«", "-", "&", "und", "'", "’", "."})
 
 
-def clean_speaker(doc: Doc, run: tuple[int, int]) -> tuple[int, int] | None:
+def clean_speaker(doc: Doc, run: tuple[int, int], texts: list[str] | None = None) -> tuple[int, int] | None:
     """Trim a tagged speaker run to a noun phrase: CRF runs sometimes swallow the verb
-    ("urteilte Romney") or run on past the phrase ("Aussage des Ministeriums lebte Amine")."""
+    ("urteilte Romney") or run on past the phrase ("Aussage des Ministeriums lebte Amine").
+    `texts` (the token texts, `_Facts.texts`) saves building spaCy tokens in hot loops."""
     a, b = run
+    words = texts if texts is not None else [t.text for t in doc[a:b]]
+    off = 0 if texts is not None else a
 
     def np_token(k: int) -> bool:
-        t = doc[k].text
+        t = words[k - off]
         tl = t.lower()
         return (_is_cap(t) or t[:1].isdigit() or tl in _DETS or _is_adj(t) or tl in _NAME_LINKS
                 or tl in _PP_IN_NAME or t in _NP_INNER or tl in _SPEAKER_PRONOUNS)
 
-    while a < b and (not np_token(a) or doc[a].text in _NP_INNER):
+    while a < b and (not np_token(a) or words[a - off] in _NP_INNER):
         a += 1
     k = a
     while k < b and np_token(k):
         k += 1
     b = k
-    while b > a and doc[b - 1].text in _NP_INNER - {")", "“", "«", "»", "\""}:
+    while b > a and words[b - 1 - off] in _NP_INNER - {")", "“", "«", "»", "\""}:
         b -= 1
-    if b > a and any(_is_cap(doc[k].text) or doc[k].text.lower() in _SPEAKER_PRONOUNS for k in range(a, b)):
+    if b > a and any(_is_cap(words[k - off]) or words[k - off].lower() in _SPEAKER_PRONOUNS for k in range(a, b)):
         return a, b
     return None
 
@@ -1477,13 +1484,12 @@ def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
     tags = role_tagger.tag()
     viterbi = [(pos[x], pos[y - 1] + 1) for x, y in _runs(tags, "S")]
     ranker = _ranker()
-    need_probs = not viterbi or ranker is not None or _RANK_TRACE is not None
-    probs = [role_tagger.marginal("B-S", k) + role_tagger.marginal("I-S", k)
-             for k in range(len(feats))] if need_probs else []
     marginal_run = None
-    if not viterbi or ranker is not None or _RANK_TRACE is not None:
+    probs: list[float] = []
+    if not viterbi:
         # Viterbi is cautious on unseen names: the likeliest run of tokens whose speaker
         # marginal clears a low bar (tuned on a train holdout) is the fallback.
+        probs = [role_tagger.marginal("B-S", k) + role_tagger.marginal("I-S", k) for k in range(len(feats))]
         best_mass, start = 0.0, -1
         for k in range(len(probs) + 1):
             if k < len(probs) and probs[k] > _SPEAKER_MARGINAL:
@@ -1494,7 +1500,7 @@ def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
                     marginal_run, best_mass = (pos[start], pos[k - 1] + 1), mass
                 start = -1
     spk_runs = viterbi or ([marginal_run] if marginal_run is not None else [])
-    spk_runs = [r for r in (clean_speaker(doc, r) for r in spk_runs) if r is not None]
+    spk_runs = [r for r in (clean_speaker(doc, r, facts.texts) for r in spk_runs) if r is not None]
     cue_runs = [(pos[x], pos[y - 1] + 1) for x, y in _runs(tags, "C")]
 
     def dist(r: tuple[int, int]) -> int:
@@ -1512,14 +1518,25 @@ def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
             ov = min(b, r.content[1]) - max(a, r.content[0])
             if ov > best_ov and r.speaker is not None:
                 rule_spk, best_ov = r.speaker, ov
-        marg = clean_speaker(doc, marginal_run) if marginal_run is not None else None
-        vit = [r for r in (clean_speaker(doc, r) for r in viterbi) if r is not None]
+        marg = clean_speaker(doc, marginal_run, facts.texts) if marginal_run is not None else None
+        vit = [r for r in (clean_speaker(doc, r, facts.texts) for r in viterbi) if r is not None]
         inside = not (facts.in_quote[a] or (a > 0 and facts.texts[a - 1] in _ALL_QUOTES))
         cands = speakers.gather(doc, facts, a, b, lo, hi, st.cue, vit, marg, rule_spk,
                                 st.speaker, inside, previous)
-        by_token = {p: probs[k] for k, p in enumerate(pos)}
+        index = {p: k for k, p in enumerate(pos)}
+        cached: dict[int, float] = {}
+
+        def prob(token: int) -> float:
+            """Speaker marginal of a token, computed only for candidate tokens (each
+            marginal is a call into crfsuite)."""
+            if token not in cached:
+                k = index.get(token)
+                cached[token] = 0.0 if k is None else probs[k] if probs else (
+                    role_tagger.marginal("B-S", k) + role_tagger.marginal("I-S", k))
+            return cached[token]
+
         context = _rank_context(doc, facts, st, a, b, bool(vit))
-        groups = [speakers.features(doc, facts, c, a, b, st.cue, by_token, context) for c in cands]
+        groups = [speakers.features(doc, facts, c, a, b, st.cue, prob, context) for c in cands]
         if _RANK_TRACE is not None:
             _RANK_TRACE.append((a, b, cands, groups))
         if ranker is not None:

@@ -60,19 +60,20 @@ def _chunks(doc: Doc, facts, lo: int, hi: int, a: int, b: int, np_token) -> list
     vom Institut" -> "Ken Rice"), since the data marks either."""
     from . import attribution as attr
 
+    texts = facts.texts
     out = []
     k = lo
     while k < hi:
-        if a <= k < b or not np_token(k) or doc[k].text == ",":
+        if a <= k < b or not np_token(k) or texts[k] == ",":
             k = b if a <= k < b else k + 1
             continue
         s = k
         k += 1
         sid = facts.sent_id[s]
-        while (k < hi and not (a <= k < b) and np_token(k) and doc[k].text != ","
+        while (k < hi and not (a <= k < b) and np_token(k) and texts[k] != ","
                and facts.sent_id[k] == sid):
-            low = doc[k].text.lower()
-            prev = doc[k - 1].text
+            low = texts[k].lower()
+            prev = texts[k - 1]
             if (low in attr._DETS and attr._is_cap(prev) and prev.lower() not in attr._DETS
                     and prev.lower() not in attr._NON_SUBJECT_START):
                 if low not in attr._GEN_DETS:
@@ -80,8 +81,15 @@ def _chunks(doc: Doc, facts, lo: int, hi: int, a: int, b: int, np_token) -> list
                 out.append((s, k))  # "der Chef der Firma": genitive attribute or a new phrase
             k += 1
         out.append((s, k))
-        out += [(s, p) for p in range(s + 1, k) if doc[p].text.lower() in attr._PREPS]
+        out += [(s, p) for p in range(s + 1, k) if texts[p].lower() in attr._PREPS]
     return out
+
+
+@cache
+def _all_preps() -> frozenset[str]:
+    from . import attribution as attr
+
+    return attr._PREPS | attr.lexicon().preps
 
 
 def _tidy(doc: Doc, facts, span: tuple[int, int]) -> tuple[int, int] | None:
@@ -90,21 +98,22 @@ def _tidy(doc: Doc, facts, span: tuple[int, int]) -> tuple[int, int] | None:
     from . import attribution as attr
 
     s, e = span
-    preps = attr._PREPS | attr.lexicon().preps
-    while s < e and (doc[s].text.lower() in preps or doc[s].text in attr._NP_INNER):
+    texts = facts.texts
+    preps = _all_preps()
+    while s < e and (texts[s].lower() in preps or texts[s] in attr._NP_INNER):
         s += 1
     def loose_end(t: str) -> bool:  # a phrase ends in a name, a noun, a number or a pronoun
         return t in attr._NP_INNER - {")", "“", "«", "»", "\""} or (
             t[:1].islower() and t.lower() not in attr._SPEAKER_PRONOUNS and not t[:1].isdigit())
 
-    while e > s and loose_end(doc[e - 1].text):
+    while e > s and loose_end(texts[e - 1]):
         e -= 1
     if e <= s:
         return None
     for k in range(s, e):
-        if facts.cue_strength[k] or doc[k].morph.get("VerbForm") or doc[k].text.lower() in attr._AUX:
+        if facts.cue_strength[k] or facts.finite[k] or texts[k].lower() in attr._AUX:
             return None
-    if not any(attr._is_cap(doc[k].text) or doc[k].text.lower() in attr._SPEAKER_PRONOUNS for k in range(s, e)):
+    if not any(attr._is_cap(texts[k]) or texts[k].lower() in attr._SPEAKER_PRONOUNS for k in range(s, e)):
         return None
     return s, e
 
@@ -120,10 +129,12 @@ def gather(doc: Doc, facts, a: int, b: int, lo: int, hi: int, cue: tuple[int, in
     speaker of the statement before, which a cue-less continuation inherits."""
     from . import attribution as attr
 
+    texts = facts.texts
+
     def np_token(k: int) -> bool:
-        t = doc[k].text
+        t = texts[k]
         tl = t.lower()
-        if facts.cue_strength[k] or tl in attr._AUX or doc[k].morph.get("VerbForm"):
+        if facts.cue_strength[k] or tl in attr._AUX or facts.finite[k]:
             return False  # "sagte" looks like an inflected adjective to `_is_adj`
         return (attr._is_cap(t) or t[:1].isdigit() or tl in attr._DETS or attr._is_adj(t)
                 or tl in attr._NAME_LINKS or tl in attr._PREPS or t in attr._NP_INNER
@@ -147,11 +158,15 @@ def gather(doc: Doc, facts, a: int, b: int, lo: int, hi: int, cue: tuple[int, in
         add(facts.subject_of.get(cue[0]), "subj")
     for r in _chunks(doc, facts, lo, hi, b if inside else a, b, np_token):
         add(r, "chunk")
-        add(attr.clean_speaker(doc, r), "chunk")
+        add(attr.clean_speaker(doc, r, texts), "chunk")
         if r[0] == facts.sents[facts.sent_id[r[0]]][0] and r[1] - r[0] > 1:
             add((r[0] + 1, r[1]), "chunk")  # "Auch die Ministerin": a sentence adverb first
     for r in list(found.values()):
-        s_start, s_end = facts.sents[facts.sent_id[r.span[0]]]
+        s0, e0 = r.span
+        if not ((s0 > 0 and texts[s0 - 1] == ",") or (e0 < facts.n and (
+                texts[e0] == "," or texts[e0].lower() in attr._PREPS))):
+            continue  # `_apposition` only ever widens over a comma or a PP
+        s_start, s_end = facts.sents[facts.sent_id[s0]]
         wide = attr._apposition(doc, r.span, s_start, s_end)
         if wide != r.span and (wide[1] <= a or wide[0] >= b):
             add(wide, "appo")
@@ -166,7 +181,7 @@ def _bucket(x: float, edges: tuple[float, ...]) -> str:
 
 
 def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, int] | None,
-             probs: dict[int, float], context: list[str]) -> list[str]:
+             probs, context: list[str]) -> list[str]:
     """String features of one candidate; `context` holds statement-level features that
     only make sense next to "no speaker" (cue type, quote kind, whether the CRF tagged)."""
     from . import attribution as attr
@@ -178,7 +193,7 @@ def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, i
     ct = next((c for c in context if c.startswith("ct=")), "ct=none")
     f = ["src=" + "+".join(sorted(cand.sources))]
     f += ["has=" + x for x in cand.sources]
-    m = [probs.get(k, 0.0) for k in range(s, e)]
+    m = [probs(k) for k in range(s, e)]
     mean = sum(m) / len(m)
     f.append("m=" + _bucket(mean, (0.05, 0.15, 0.3, 0.5, 0.7, 0.9)))
     f.append("mx=" + _bucket(max(m), (0.05, 0.15, 0.3, 0.5, 0.7, 0.9)))
@@ -219,18 +234,26 @@ def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, i
     nxt = texts[e] if e < facts.n else "</s>"
     f.append("next=" + (nxt if nxt in (",", ".", ":", "(") or nxt.lower() in attr._AUX else
                         "cue" if e < facts.n and facts.cue_strength[e] else "x"))
-    caps = sum(1 for k in range(s, e) if attr._is_cap(texts[k]))
-    f.append("caps=" + _bucket(caps, (1, 2, 3, 5)))
     lex = attr.lexicon()
-    role = next((lex.roles[texts[k]] for k in range(s, e) if texts[k] in lex.roles), None)
+    caps = 0
+    role = None
+    flags = set()
+    for k in range(s, e):  # one pass over the phrase
+        t = texts[k]
+        if attr._is_cap(t):
+            caps += 1
+            if role is None and t in lex.roles:
+                role = lex.roles[t]
+            if lex.is_noun(t):
+                flags.add("srcnoun")
+        if facts.in_quote[k]:
+            flags.add("inquote")
+        if facts.cue_strength[k]:
+            flags.add("hascue")
+    f.append("caps=" + _bucket(caps, (1, 2, 3, 5)))
     if role:
         f += ["role", "role=" + role]
-    if any(lex.is_noun(texts[k]) for k in range(s, e)):
-        f.append("srcnoun")
-    if any(facts.in_quote[k] for k in range(s, e)):
-        f.append("inquote")
-    if any(facts.cue_strength[k] for k in range(s, e)):
-        f.append("hascue")
+    f += sorted(flags)
     # where it stands: relative to the quotation, then to the cue
     if e <= a:
         side, d = "before", a - e
