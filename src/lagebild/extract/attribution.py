@@ -977,11 +977,12 @@ def speech_act_statements(doc: Doc, facts: _Facts, covered: list[bool]) -> list[
                 marker = bases[lemma].get(particle)
             if marker is None:
                 continue
-            if marker and not any(doc[k].text.lower() == marker for k in range(v + 1, s_end)):
+            if marker and not any(doc[k].text.lower() == marker for k in range(s_start + 1, s_end) if k != v):
                 continue
             np = _subject(doc, v, s_start, facts)
-            if np is None or doc[np[0]].text.lower() in _NO_SOURCE or np[0] < s_start or np[1] > s_end:
-                break
+            if np is None or np[0] < s_start or np[1] > s_end or (
+                    np[1] - np[0] == 1 and doc[np[0]].text.lower() in _NO_SOURCE):
+                break  # "Das sei gut", "Es hieß": a pronoun is no source ("Das Weiße Haus" is)
             a, b = _strip(doc, s_start, s_end)
             if b - a >= 3:
                 st = RuleStatement("reported", (a, b), (v, v + 1), np)
