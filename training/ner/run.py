@@ -1,8 +1,9 @@
 """One command for the whole NER recipe: data -> vectors -> train -> ship -> evaluate.
 
-    python training/ner/run.py                      # shipped recipe: floret + CRF (~20 min, 1 core)
+    python training/ner/run.py                      # shipped: floret vectors + CRF (~20 min, 1 core)
     python training/ner/run.py --method spacy       # the spaCy CNN alternative (configs/*.cfg)
     python training/ner/run.py --skip-convert --skip-vectors   # retrain only
+    python training/ner/run.py --stack              # + the second-stage CRF (tried, not shipped; ~75 min)
 
 Why one script: `make train-ner` must rebuild the shipped model and its figures
 exactly, with single-threaded, seeded steps, so the numbers in
@@ -75,6 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-ship", action="store_true", help="train and evaluate, leave the package alone"
     )
+    ap.add_argument(
+        "--stack",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="add the second-stage CRF over jackknifed stage-1 output (train_stack.py; "
+        "tried and not shipped: see MODEL_CARD_NER.md)",
+    )
+    ap.add_argument("--stack-folds", type=int, default=4, help="stage-1 jackknife folds")
     args = ap.parse_args(argv)
     py = sys.executable
     name = args.config.stem if args.method == "spacy" else "ner_crf"
@@ -88,10 +97,31 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.skip_train:
         sh(py, str(HERE / "train_crf.py"), "--verbose", "--out", str(out / "model-best"))
     model = out / "model-best"
+    if args.method == "crf" and args.stack:
+        name = "ner_crf_stack"
+        stacked = OUTPUT / name / "model-best"
+        if not args.skip_train:
+            # the work dir caches stage-1 outputs; a fresh stage 1 needs a fresh cache
+            shutil.rmtree(OUTPUT / name / "work", ignore_errors=True)
+            sh(
+                py,
+                str(HERE / "train_stack.py"),
+                "--stage1",
+                str(model),
+                "--folds",
+                str(args.stack_folds),
+                "--work",
+                str(OUTPUT / name / "work"),
+                "--out",
+                str(stacked),
+            )
+        model = stacked
     if not args.no_ship:
         ship(model, name)
         model = SHIP
     command = "python training/ner/run.py"
+    if args.method == "crf" and args.stack:
+        command += " --stack"
     if args.method == "spacy":
         command += f" --method spacy --config {args.config.relative_to(ROOT)}"
     sh(

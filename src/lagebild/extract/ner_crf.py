@@ -42,6 +42,7 @@ _CENTERS_FILE = "centers.npy"
 _VECTORS_DIR = "vectors"
 _CFG_FILE = "crf.json"
 _GAZ_FILE = "gazetteer.tsv"
+_STACK_FILE = "crf2.model"
 
 
 def word_shape(word: str) -> str:
@@ -418,13 +419,13 @@ class FeatureSet:
             "parts": self.parts,
         }
 
-    def __call__(
-        self,
-        words: list[str],
-        clusters: list[tuple[str, ...]],
-        mined: MinedGazetteer | None = None,
-    ) -> list[list[str]]:
-        """Features of one sentence; `mined` overrides the stored gazetteer (jackknifing)."""
+    def extras(
+        self, words: Sequence[str], mined: MinedGazetteer | None = None
+    ) -> list[list[str]] | None:
+        """Gazetteer features of each token on its own (None when no gazetteer is used).
+
+        Separate from `__call__` so the second stage can reuse them without recomputing.
+        """
         extra: list[list[str]] | None = None
         gaz = mined or self.mined
         if gaz is not None:
@@ -434,7 +435,116 @@ class FeatureSet:
         if self.package_gaz:
             pk = package_gazetteer_features(words)
             extra = pk if extra is None else [a + b for a, b in zip(extra, pk, strict=True)]
+        return extra
+
+    def __call__(
+        self,
+        words: list[str],
+        clusters: list[tuple[str, ...]],
+        mined: MinedGazetteer | None = None,
+        extra: list[list[str]] | None = None,
+    ) -> list[list[str]]:
+        """Features of one sentence; `mined` overrides the stored gazetteer (jackknifing),
+        `extra` passes gazetteer features already computed by `extras`."""
+        if extra is None:
+            extra = self.extras(words, mined)
         return token_features(words, clusters, extra, self.window, self.rich)
+
+
+def stage1_tag(
+    tagger: object, labels: Sequence[str], xseq: list[list[str]]
+) -> tuple[list[str], list[float], list[str | None]]:
+    """Viterbi tags of a pycrfsuite tagger, each tag's marginal, and the runner-up label
+    where the tagger is unsure (marginal < 0.9): the second stage's view of stage 1."""
+    tagger.set(xseq)  # type: ignore[attr-defined]
+    tags = tagger.tag()  # type: ignore[attr-defined]
+    marginal = tagger.marginal  # type: ignore[attr-defined]
+    margs = [marginal(t, i) for i, t in enumerate(tags)]
+    alts: list[str | None] = []
+    for i, (t, m) in enumerate(zip(tags, margs, strict=True)):
+        if m < 0.9:
+            alts.append(max((marginal(y, i), y) for y in labels if y != t)[1])
+        else:
+            alts.append(None)
+    return tags, margs, alts
+
+
+def _bucket(m: float) -> str:
+    return "a" if m >= 0.97 else "b" if m >= 0.9 else "c" if m >= 0.7 else "d" if m >= 0.5 else "e"
+
+
+def stack_features(
+    words: Sequence[str],
+    clusters: Sequence[tuple[str, ...]],
+    extra: Sequence[Sequence[str]] | None,
+    tags: Sequence[str],
+    margs: Sequence[float],
+    alts: Sequence[str | None],
+    word_feats: str = "lite",
+) -> list[list[str]]:
+    """Second-stage CRF attributes from the first stage's output on one sentence.
+
+    Why: the first CRF sees a +-2 feature window and one label transition; the second
+    sees its labels at +-2, its confidence (bucketed marginal, runner-up label), the
+    entity each token sits in (position B/I/E/S, type, length) and the labels the first
+    stage gave the same word form elsewhere in the sentence (GermEval has no documents,
+    so consistency is sentence-level). word_feats "lite" adds the token's own word and
+    gazetteer features and its lower-cased +-1 neighbours; "none" uses stage 1 only.
+    """
+    n = len(words)
+    padded = ["<s>", "<s>", *tags, "</s>", "</s>"]
+    ent_type = ["O"] * n
+    ent_pos = [""] * n
+    ent_len = [0] * n
+    for s, e, lab in bio_spans(tags):
+        for k in range(s, e):
+            ent_type[k] = lab
+            ent_len[k] = e - s
+            ent_pos[k] = "S" if e - s == 1 else "B" if k == s else "E" if k == e - 1 else "I"
+    positions: dict[str, list[int]] = {}
+    for i, w in enumerate(words):
+        if len(w) > 1 and w[:1].isalnum():
+            positions.setdefault(w, []).append(i)
+    out: list[list[str]] = []
+    for i in range(n):
+        t = tags[i]
+        b = _bucket(margs[i])
+        f = [
+            "bias",
+            f"p0={t}",
+            f"p-1={padded[i + 1]}",
+            f"p-2={padded[i]}",
+            f"p+1={padded[i + 3]}",
+            f"p+2={padded[i + 4]}",
+            f"p-1|0={padded[i + 1]}|{t}",
+            f"p0|+1={t}|{padded[i + 3]}",
+            f"p-101={padded[i + 1]}|{t}|{padded[i + 3]}",
+            f"m={b}",
+            f"mt={t}:{b}",
+        ]
+        if alts[i] is not None:
+            f.append(f"alt={alts[i]}")
+            f.append(f"alt|p0={alts[i]}|{t}")
+        if ent_len[i]:
+            f.append(f"ep={ent_pos[i]}")
+            f.append(f"ept={ent_pos[i]}|{ent_type[i]}")
+            f.append(f"el={min(ent_len[i], 5)}|{ent_type[i]}")
+        same = positions.get(words[i])
+        if same is not None and len(same) > 1:
+            others = {ent_type[j] for j in same if j != i}
+            for o in sorted(others):
+                f.append(f"sf={o}")
+                f.append(f"sf|t={o}|{ent_type[i]}")
+        if word_feats == "lite":
+            f.extend(_own_cached(words[i], tuple(clusters[i])))
+            if extra is not None:
+                f.extend(extra[i])
+            if i > 0:
+                f.append("-1" + _ctx_cached(words[i - 1], tuple(clusters[i - 1]))[0])
+            if i + 1 < n:
+                f.append("+1" + _ctx_cached(words[i + 1], tuple(clusters[i + 1]))[0])
+        out.append(f)
+    return out
 
 
 class ClusterLookup:
@@ -529,6 +639,11 @@ class CRFNer:
         self._model_bytes = b""
         self.clusters = ClusterLookup()
         self.features = FeatureSet()
+        # optional second-stage CRF over the first stage's labels and marginals
+        self._stack_tagger = None
+        self._labels: tuple[str, ...] = ()
+        self._stack_bytes = b""
+        self.stack_word_feats = "lite"
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -555,13 +670,23 @@ class CRFNer:
         for start, end in self._segments(doc):
             if end <= start:
                 continue
-            feats = self.features(words_all[start:end], clusters_all[start:end])
-            tags = self._tagger.tag(feats)
+            tags = self._tag(words_all[start:end], clusters_all[start:end])
             spans.extend(
                 Span(doc, start + s, start + e, label=lab) for s, e, lab in bio_spans(tags)
             )
         doc.ents = filter_spans([*doc.ents, *spans]) if doc.ents else spans
         return doc
+
+    def _tag(self, words: list[str], clusters: list[tuple[str, ...]]) -> list[str]:
+        """One sentence: stage 1, then (if the model has one) the stacked stage 2."""
+        assert self._tagger is not None
+        if self._stack_tagger is None:
+            return self._tagger.tag(self.features(words, clusters))
+        extra = self.features.extras(words)
+        x = self.features(words, clusters, extra=extra)
+        tags, margs, alts = stage1_tag(self._tagger, self._labels, x)
+        x2 = stack_features(words, clusters, extra, tags, margs, alts, self.stack_word_feats)
+        return self._stack_tagger.tag(x2)
 
     def load_model(self, model_file: Path) -> None:
         import pycrfsuite
@@ -569,6 +694,16 @@ class CRFNer:
         self._model_bytes = model_file.read_bytes()
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(model_file))
+        self._labels = tuple(self._tagger.labels())
+
+    def load_stack_model(self, model_file: Path, word_feats: str = "lite") -> None:
+        """Add the second-stage CRF (trained by training/ner/train_stack.py)."""
+        import pycrfsuite
+
+        self._stack_bytes = model_file.read_bytes()
+        self._stack_tagger = pycrfsuite.Tagger()
+        self._stack_tagger.open(str(model_file))
+        self.stack_word_feats = word_feats
 
     def to_disk(self, path: str | Path, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
@@ -578,6 +713,9 @@ class CRFNer:
         with (path / _CLUSTER_FILE).open("w", encoding="utf-8") as fh:
             fh.writelines(f"{w}\t" + "\t".join(ids) + "\n" for w, ids in sorted(cl.table.items()))
         cfg = {"ks": list(cl.ks), **self.features.config()}
+        if self._stack_tagger is not None:
+            (path / _STACK_FILE).write_bytes(self._stack_bytes)
+            cfg["stack"] = {"word_feats": self.stack_word_feats}
         (path / _CFG_FILE).write_text(json.dumps(cfg), encoding="utf-8")
         if self.features.mined is not None:
             self.features.mined.to_file(path / _GAZ_FILE)
@@ -608,6 +746,9 @@ class CRFNer:
             mined,
             cfg.get("parts", False),
         )
+        self._stack_tagger = None
+        if cfg.get("stack"):
+            self.load_stack_model(path / _STACK_FILE, cfg["stack"].get("word_feats", "lite"))
         return self
 
 
