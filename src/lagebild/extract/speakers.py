@@ -180,10 +180,34 @@ def _bucket(x: float, edges: tuple[float, ...]) -> str:
     return str(len(edges))
 
 
+def cue_frame(doc: Doc, facts, cue: tuple[int, int]) -> tuple[int, str, str, bool]:
+    """What every candidate of a statement is compared with, computed once per statement:
+    the cue's clause start, what fills the cue verb's prefield, its lemma, passive voice.
+
+    The prefield decides whether a phrase right after the verb is its subject ("Gestern
+    sagte der Minister") or an object ("Er rief die Armee auf"); some verbs take the speaker
+    as object ("zitiert X mit"), hence the lemma."""
+    from . import attribution as attr
+
+    texts = facts.texts
+    cs = cue[0]
+    c_start = attr._clause_start(doc, cs, facts.sents[facts.sent_id[cs]][0])
+    pfc = lemma = ""
+    if facts.cue_strength[cs]:
+        pf = texts[c_start].lower() if c_start < cs else ""
+        pfc = ("none" if not pf else "conj" if pf in ("und", "oder", "aber", "sondern")
+               else "sub" if pf in attr._SUBORDINATORS else "adv" if pf in attr._NON_SUBJECT_START
+               else "np")
+        lemma = doc[cs].lemma_.lower()
+    passive = any(texts[k].lower() in _PASSIVE for k in range(c_start, cs))
+    return c_start, pfc, lemma, passive
+
+
 def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, int] | None,
-             probs, context: list[str]) -> list[str]:
+             probs, context: list[str], frame: tuple[int, str, str, bool] | None = None) -> list[str]:
     """String features of one candidate; `context` holds statement-level features that
-    only make sense next to "no speaker" (cue type, quote kind, whether the CRF tagged)."""
+    only make sense next to "no speaker" (cue type, quote kind, whether the CRF tagged);
+    `frame` is `cue_frame(doc, facts, cue)`, passed in so it is computed once."""
     from . import attribution as attr
 
     if cand.span is None:
@@ -283,19 +307,11 @@ def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, i
         commas = sum(1 for k in between if texts[k] == ",")
         f += ["cr=" + rel, "cr|f=" + rel + "|" + fc, "cr|" + ct + "|" + rel,
               "cc=" + _bucket(commas, (1, 2, 3))]
-        c_start = attr._clause_start(doc, cs, facts.sents[facts.sent_id[cs]][0])
-        if facts.cue_strength[cs]:
-            # what fills the cue verb's prefield decides whether a phrase right after the
-            # verb is its subject ("Gestern sagte der Minister") or an object ("Er rief die
-            # Armee auf"); some verbs take the speaker as object ("zitiert X mit")
-            pf = texts[c_start].lower() if c_start < cs else ""
-            pfc = ("none" if not pf else "conj" if pf in ("und", "oder", "aber", "sondern")
-                   else "sub" if pf in attr._SUBORDINATORS else "adv" if pf in attr._NON_SUBJECT_START
-                   else "np")
+        c_start, pfc, lemma, passive = frame if frame is not None else cue_frame(doc, facts, cue)
+        if pfc:
             f += ["pf|cr=" + pfc + "|" + rel, "pf|cr|f=" + pfc + "|" + rel + "|" + fc,
-                  "lemma|cr=" + doc[cs].lemma_.lower() + "|" + rel]
-        fin = next((k for k in range(cs - 1, c_start - 1, -1) if texts[k].lower() in _PASSIVE), None)
-        if fin is not None:
+                  "lemma|cr=" + lemma + "|" + rel]
+        if passive:
             f += ["passive", "passive|f=" + fc, "passive|von=" + str(prev in ("von", "vom", "durch"))]
     else:
         f.append("cr=nocue")
