@@ -128,13 +128,18 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "trigger", "ptype", "actor", "target"), CASES)
-def test_type_actor_target(nlp, text, trigger, ptype, actor, target):
+def check_event(nlp, text, trigger, ptype, actor, target):
+    """The event on `trigger` has this type, actor and target (and sound offsets)."""
     doc = make_doc(nlp, text)
     events = build_events(doc)
     check_offsets(doc, events)
     ev = find(events, trigger)
     assert (ev.type, ev.actor, ev.target) == (ptype, actor, target)
+
+
+@pytest.mark.parametrize(("text", "trigger", "ptype", "actor", "target"), CASES)
+def test_type_actor_target(nlp, text, trigger, ptype, actor, target):
+    check_event(nlp, text, trigger, ptype, actor, target)
 
 
 def test_agreement_noun_folded_into_signing_verb(nlp):
@@ -197,11 +202,7 @@ VOICE = [
 
 @pytest.mark.parametrize(("text", "trigger", "ptype", "actor", "target"), VOICE)
 def test_case_and_voice(nlp, text, trigger, ptype, actor, target):
-    doc = make_doc(nlp, text)
-    events = build_events(doc)
-    check_offsets(doc, events)
-    ev = find(events, trigger)
-    assert (ev.type, ev.actor, ev.target) == (ptype, actor, target)
+    check_event(nlp, text, trigger, ptype, actor, target)
 
 
 def test_relative_pronoun_is_no_article(nlp):
