@@ -1521,8 +1521,9 @@ def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
             ov = min(b, r.content[1]) - max(a, r.content[0])
             if ov > best_ov and r.speaker is not None:
                 rule_spk, best_ov = r.speaker, ov
-        marg = clean_speaker(doc, marginal_run, facts.texts) if marginal_run is not None else None
-        vit = [r for r in (clean_speaker(doc, r, facts.texts) for r in viterbi) if r is not None]
+        # spk_runs holds the cleaned Viterbi runs, or else the cleaned marginal run
+        vit = spk_runs if viterbi else []
+        marg = spk_runs[0] if spk_runs and not viterbi else None
         inside = not (facts.in_quote[a] or (a > 0 and facts.texts[a - 1] in _ALL_QUOTES))
         cands = speakers.gather(doc, facts, a, b, lo, hi, st.cue, vit, marg, rule_spk,
                                 st.speaker, inside, previous)
@@ -1545,13 +1546,19 @@ def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
             _RANK_TRACE.append((a, b, cands, groups))
         if ranker is not None:
             st.speaker = cands[ranker.choose(groups)].span
-            if CLAUSE_GUARD and st.speaker is not None and st.cue is not None:
-                _guard_clause(doc, facts, st)
-            st.continuation = st.speaker is None and st.cue is None
-            return
-    if spk_runs and CASE_CHECK and cue_runs:
+    if ranker is None:
+        _crf_speaker(doc, facts, st, spk_runs, bool(cue_runs), dist)
+    if CLAUSE_GUARD and st.speaker is not None and st.cue is not None:
+        _guard_clause(doc, facts, st)
+    st.continuation = st.speaker is None and st.cue is None
+
+
+def _crf_speaker(doc: Doc, facts: _Facts, st: RuleStatement, spk_runs: list[tuple[int, int]],
+                 crf_cue: bool, dist) -> None:
+    """The speaker CRF's own pick (no ranker): the nearest run, after the case check."""
+    if spk_runs and CASE_CHECK and crf_cue:
         # a verb cue's speaker is its subject: prefer runs that can be nominative
-        cue = min(cue_runs, key=dist)
+        cue = st.cue
         ok = [r for r in spk_runs if _may_be_subject(doc, r, cue)]
         if len(ok) < len(spk_runs):
             subj = facts.subject_of.get(cue[0]) if facts.cue_strength[cue[0]] else None
@@ -1561,9 +1568,6 @@ def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
         if CRF_APPOSITIONS:
             s_start, s_end = facts.sents[facts.sent_id[st.speaker[0]]]
             st.speaker = _apposition(doc, st.speaker, s_start, s_end, pp_only=True)
-    if CLAUSE_GUARD and st.speaker is not None and st.cue is not None:
-        _guard_clause(doc, facts, st)
-    st.continuation = st.speaker is None and st.cue is None
 
 
 CLAUSE_GUARD = True

@@ -31,12 +31,13 @@ import numpy as np
 from spacy.tokens import Doc
 
 from ..resources import model_path
+from . import attribution as attr  # one direction only: attribution imports this module lazily
 
 MODEL_FILE = "speaker_rank.json"
 
-#: Words that open a phrase which cannot be a nominative subject.
-OBLIQUE = frozenset({"dem", "den", "einem", "einen", "ihm", "ihn", "ihnen", "diesem", "diesen",
-                     "seinem", "seinen", "ihrem", "ihren", "unserem", "jenem", "denen", "welchem"})
+#: Words that open a phrase which cannot be a nominative subject: the case check's set
+#: plus the oblique relative pronouns.
+OBLIQUE = attr._OBLIQUE_OPENERS | {"denen", "welchem"}
 _NOM_DETS = frozenset({"der", "die", "das", "ein", "eine", "dieser", "diese", "dieses", "sein",
                        "seine", "ihr", "ihre", "beide", "mehrere", "viele", "einige", "zahlreiche",
                        "alle", "kein", "keine"})
@@ -58,8 +59,6 @@ def _chunks(doc: Doc, facts, lo: int, hi: int, a: int, b: int, np_token) -> list
     noun-phrase words, cut at commas and where a determiner follows a noun ("die OSZE |
     die Berichte"); each run also without the prepositional phrases it ends with ("Ken Rice
     vom Institut" -> "Ken Rice"), since the data marks either."""
-    from . import attribution as attr
-
     texts = facts.texts
     out = []
     k = lo
@@ -87,16 +86,12 @@ def _chunks(doc: Doc, facts, lo: int, hi: int, a: int, b: int, np_token) -> list
 
 @cache
 def _all_preps() -> frozenset[str]:
-    from . import attribution as attr
-
     return attr._PREPS | attr.lexicon().preps
 
 
 def _tidy(doc: Doc, facts, span: tuple[int, int]) -> tuple[int, int] | None:
     """A candidate as a phrase: leading prepositions off ("Laut diesem Zeugen" ->
     "diesem Zeugen"), nothing with a verb in it, at least one name-like word."""
-    from . import attribution as attr
-
     s, e = span
     texts = facts.texts
     preps = _all_preps()
@@ -127,8 +122,6 @@ def gather(doc: Doc, facts, a: int, b: int, lo: int, hi: int, cue: tuple[int, in
     `inside` lets chunks come from the statement itself (reported speech with its source
     in the middle: "Der Mann wurde nach Angaben der Polizei gefasst"). `previous` is the
     speaker of the statement before, which a cue-less continuation inherits."""
-    from . import attribution as attr
-
     texts = facts.texts
 
     def np_token(k: int) -> bool:
@@ -187,8 +180,6 @@ def cue_frame(doc: Doc, facts, cue: tuple[int, int]) -> tuple[int, str, str, boo
     The prefield decides whether a phrase right after the verb is its subject ("Gestern
     sagte der Minister") or an object ("Er rief die Armee auf"); some verbs take the speaker
     as object ("zitiert X mit"), hence the lemma."""
-    from . import attribution as attr
-
     texts = facts.texts
     cs = cue[0]
     c_start = attr._clause_start(doc, cs, facts.sents[facts.sent_id[cs]][0])
@@ -208,8 +199,6 @@ def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, i
     """String features of one candidate; `context` holds statement-level features that
     only make sense next to "no speaker" (cue type, quote kind, whether the CRF tagged);
     `frame` is `cue_frame(doc, facts, cue)`, passed in so it is computed once."""
-    from . import attribution as attr
-
     if cand.span is None:
         return ["none", *("none|" + c for c in context)]
     s, e = cand.span
@@ -246,7 +235,7 @@ def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, i
     sent_start = facts.sents[sid][0]
     if s == sent_start or (s == sent_start + 1 and prev in attr._ALL_QUOTES):
         f.append("bos")
-    elif prev in attr._PREPS or prev in attr.lexicon().preps:
+    elif prev in _all_preps():
         f += ["afterprep", "afterprep=" + (prev if prev in ("von", "vom", "durch", "laut", "nach", "seitens",
                                                              "gegenüber", "mit", "bei") else "x")]
     elif prev == ",":
