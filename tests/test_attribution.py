@@ -49,6 +49,12 @@ def test_direct_quote_with_trailing_cue(rules: Language) -> None:
     assert st.mood == "indicative"
 
 
+def test_so_with_a_cue_verb_after_a_quote(rules: Language) -> None:
+    st = one(rules, "Ein „großer Erfolg“, so urteilte die Kandidatin selbst über das Ergebnis.")
+    assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("direct", "so urteilte", "die Kandidatin")
+    assert st.content.text == "großer Erfolg"
+
+
 def test_colon_introduced_quote(rules: Language) -> None:
     st = one(rules, "Der Bürgermeister erklärte: „Die Brücke bleibt bis zum Sommer gesperrt.“")
     assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("direct", "erklärte", "Der Bürgermeister")
@@ -122,6 +128,15 @@ def test_speech_act_with_content(rules: Language) -> None:
     ("Das Rote Kreuz verlangte freien Zugang zu den Gefangenen.", "Das Rote Kreuz"),
     # the marker may stand before a clause-final participle
     ("Der Stadtrat hat sich am Abend für einen neuen Radweg ausgesprochen.", "Der Stadtrat"),
+    # an object or adverb in the prefield: the subject follows the finite verb
+    ("Den Schaden am Dach schätzt die Feuerwehr auf zwei Millionen Euro.", "die Feuerwehr"),
+    ("Seinen Rücktritt hatte der Trainer schon im Mai angekündigt.", "der Trainer"),
+    ("Folglich lehne ich eine Ausweitung der Kontrollen ab.", "ich"),
+    # a subject with an apposition: the phrase after the verb is its object
+    ("Die Regierungspartei des Landes, die Volkspartei, bezeichnete die Anschläge als Notwehr.",
+     "Die Regierungspartei des Landes, die Volkspartei"),
+    ("Die Bürgermeisterin, Anna Berg, warnte vor einer Flut.", "Die Bürgermeisterin, Anna Berg"),
+    ("Der Minister betrachtet die Anrufung des Gerichts als Eskalation.", "Der Minister"),
 ])
 def test_speech_act_sentences_are_reported(rules: Language, text: str, speaker: str) -> None:
     st = one(rules, text)
@@ -138,10 +153,35 @@ def test_speech_act_needs_its_marker_and_a_main_clause(rules: Language) -> None:
     assert st.kind == "reported"
 
 
-def test_speech_act_with_a_pronoun_subject_is_no_statement(layer: Language) -> None:
-    # "Das" alone is a pronoun, not a source (the rules tier alone still makes this a
-    # statement with speaker "Das": a known gap, see the attribution model card)
-    assert layer("Das verlangte von allen Beteiligten viel Geduld.")._.lb_statements == []
+def test_passive_speech_act_takes_the_agent_as_source(rules: Language) -> None:
+    # the subject of a passive is what was talked about; the "von" agent is the source
+    st = one(rules, "Die Pläne wurden vom Verkehrsminister als unrealistisch bezeichnet.")
+    assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("reported", "bezeichnet", "Verkehrsminister")
+    st = one(rules, "Der Entwurf wurde von der Opposition scharf kritisiert.")
+    assert text_of(st.speaker_span) == "der Opposition"
+    # no agent, no source: the statement is left out rather than given to its topic
+    assert rules("Der Entwurf wurde am Montag scharf kritisiert.")._.lb_statements == []
+    # the future with "wird" + infinitive is active: its subject is the source
+    st = one(rules, "Die Gewerkschaft wird höhere Löhne fordern.")
+    assert text_of(st.speaker_span) == "Die Gewerkschaft"
+
+
+def test_combined_speech_acts_skip_a_subject_apposition(rules: Language) -> None:
+    # the statements `combine` adds where the CRF found nothing: the verb may stand after
+    # the subject's apposition, and a passive takes its agent
+    doc = rules("Die Partei des Landes, die Volkspartei, bezeichnete die Anschläge als Notwehr. "
+                "Der Plan wurde vom Stadtrat abgelehnt.")
+    facts = attribution.token_facts(doc)
+    sts = attribution.speech_act_statements(doc, facts, [False] * len(doc))
+    assert [doc[a:b].text for a, b in (st.speaker for st in sts)] == ["Die Partei des Landes", "Stadtrat"]
+
+
+@pytest.mark.parametrize("nlp_name", ["rules", "layer"])
+def test_speech_act_with_a_pronoun_subject_is_no_statement(
+        nlp_name: str, request: pytest.FixtureRequest) -> None:
+    # "Das" alone is a pronoun, not a source
+    nlp = request.getfixturevalue(nlp_name)
+    assert nlp("Das verlangte von allen Beteiligten viel Geduld.")._.lb_statements == []
 
 
 @pytest.mark.parametrize("nlp_name", ["rules", "layer"])
@@ -202,6 +242,21 @@ def test_laut(rules: Language) -> None:
     assert st.content.text == "wurden drei Menschen verletzt"
 
 
+@pytest.mark.parametrize(("text", "speaker"), [
+    ("Laut taz wurden drei Menschen verletzt.", "taz"),
+    ("Laut ai-Bericht gibt es eine hohe Dunkelziffer.", "ai-Bericht"),
+])
+def test_laut_with_a_lower_case_source(rules: Language, text: str, speaker: str) -> None:
+    st = one(rules, text)
+    assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("according_to", "Laut", speaker)
+
+
+def test_heisst_es_takes_the_document_in_the_prefield(rules: Language) -> None:
+    st = one(rules, "In der Erklärung heißt es, die Preise würden weiter steigen.")
+    assert (text_of(st.cue), text_of(st.speaker_span)) == ("heißt", "der Erklärung")
+    assert st.content.text == "die Preise würden weiter steigen"
+
+
 def test_zufolge(rules: Language) -> None:
     st = one(rules, "Dem Bericht zufolge stieg die Zahl der Anträge deutlich.")
     assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("according_to", "zufolge", "Dem Bericht")
@@ -244,6 +299,19 @@ def test_wie_x_mitteilte(rules: Language) -> None:
     assert st.content.text == "wird die Straße ab Montag gesperrt"
 
 
+def test_wie_x_mitteilte_with_an_apposition(rules: Language) -> None:
+    st = one(rules, "Wie der Sprecher der Stadt, Max Berg, am Montag mitteilte, bleibt die Brücke gesperrt.")
+    assert (st.kind, text_of(st.cue)) == ("according_to", "mitteilte")
+    assert text_of(st.speaker_span).startswith("der Sprecher der Stadt")
+    assert st.content.text == "bleibt die Brücke gesperrt"
+
+
+def test_wie_erwartet_is_no_frame(rules: Language) -> None:
+    # "wie erwartet" is a comparison, not a source: the cue of the sentence is "sagte"
+    st = one(rules, "Wie erwartet stieg der Preis, sagte der Händler.")
+    assert (text_of(st.cue), text_of(st.speaker_span)) == ("sagte", "der Händler")
+
+
 def test_seiner_meinung_nach(rules: Language) -> None:
     st = one(rules, "Seiner Meinung nach ist der Plan zu teuer.")
     assert st.kind == "according_to"
@@ -255,6 +323,51 @@ def test_so_x(rules: Language) -> None:
     st = one(rules, "Die Preise würden weiter steigen, so der Ökonom Frank Weber.")
     assert text_of(st.speaker_span) == "der Ökonom Frank Weber"
     assert st.content.text == "Die Preise würden weiter steigen"
+
+
+def test_so_x_with_a_trailing_adverb(rules: Language) -> None:
+    sts = rules("Sein Konkurrent, so Obama weiter, bekomme Geld von Lobbygruppen.")._.lb_statements
+    assert [(s.kind, text_of(s.cue), text_of(s.speaker_span)) for s in sts] == [("according_to", "so", "Obama")]
+
+
+def test_so_x_takes_a_quoted_fragment_of_its_clause(rules: Language) -> None:
+    # the fragment in marks has no cue of its own: it belongs to the "so X" statement
+    st = one(rules, "Die Pumpe war wegen „Problemen mit dem Strom“ ausgefallen, so ein Sprecher des Werks.")
+    assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("mixed", "so", "ein Sprecher des Werks")
+    assert st.content.text == "Die Pumpe war wegen „Problemen mit dem Strom“ ausgefallen"
+
+
+@pytest.mark.parametrize(("text", "cue", "speaker"), [
+    ("Nach einer Stellungnahme der Armee war der Hubschrauber auf einem Übungsflug.",
+     "Nach einer Stellungnahme", "der Armee"),
+    ("Nach einer neuen Studie leben in der Stadt mehr Menschen als gedacht.", "Nach einer neuen Studie", None),
+    ("Nach Auskunft des Hafens liegen zwei Schiffe fest.", "Nach Auskunft", "des Hafens"),
+])
+def test_nach_with_more_source_nouns(rules: Language, text: str, cue: str, speaker: str | None) -> None:
+    st = one(rules, text)
+    assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("according_to", cue, speaker)
+
+
+def test_nach_a_definite_report_without_source_is_time(rules: Language) -> None:
+    assert rules("Nach dem Bericht ging der Minister nach Hause.")._.lb_statements == []
+
+
+def test_hearsay_continues_a_statement(rules: Language) -> None:
+    # "soll" + perfect infinitive is hearsay: the sentence passes on the source's claim;
+    # "soll" + infinitive is a plan and stays the writer's own
+    sts = rules("Die Staatsanwaltschaft teilte mit, der Mann sei festgenommen worden. "
+                "Er soll drei Millionen Euro unterschlagen haben. "
+                "Der Prozess soll im Mai beginnen.")._.lb_statements
+    assert [s.content.text for s in sts] == [
+        "der Mann sei festgenommen worden", "Er soll drei Millionen Euro unterschlagen haben"]
+    assert sts[1].cue is None and sts[1].speaker_span is None  # a continuation of the first
+
+
+def test_decisions_with_a_clause_are_statements(rules: Language) -> None:
+    st = one(rules, "Das Gericht entschied, dass die Klage zulässig ist.")
+    assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("indirect", "entschied", "Das Gericht")
+    assert st.content.text == "die Klage zulässig ist"
+    assert rules("Das Gericht entschied den Fall am Montag.")._.lb_statements == []
 
 
 # ----------------------------------------------------------------- speakers -> entities

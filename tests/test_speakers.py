@@ -88,3 +88,40 @@ def test_shipped_layer_picks_the_subject(text: str, speaker: str) -> None:
     sts = attribution_nlp(use_model=True)(text)._.lb_statements
     assert sts and sts[0].speaker_span is not None
     assert sts[0].speaker_span.text == speaker
+
+
+@pytest.mark.parametrize(("words", "cue_at", "number"), [
+    ("Die Experten sagten", 2, "pl"),
+    ("Der Minister sagte", 2, "sg"),
+    ("Der Minister hat gesagt", 3, "sg"),  # the finite auxiliary decides
+    ("Die Ärzte haben gewarnt", 3, "pl"),
+    ("Die Sprecherin sprach", 2, "sg"),
+])
+def test_verb_number_by_form(words: str, cue_at: int, number: str) -> None:
+    texts = words.split()
+    assert speakers.verb_number(texts, 0, (cue_at, cue_at + 1)) == number
+
+
+@pytest.mark.parametrize(("words", "number"), [
+    ("Die Experten", "pl"),
+    ("Merkel und Macron", "pl"),
+    ("der Sprecher der Polizei", "sg"),
+    ("Anna Berg", "sg"),
+    ("er", "sg"),
+    ("die Ermittler", "unk"),  # "Ermittler" is singular or plural
+])
+def test_phrase_number_by_form(words: str, number: str) -> None:
+    texts = words.split()
+    assert speakers.phrase_number(texts, 0, len(texts)) == number
+
+
+def test_agreement_feature_marks_a_clash() -> None:
+    doc, facts = _facts("Die Experten warnten Anna Berg, die Lage sei ernst.")
+    a, b = _span(doc, "die Lage sei ernst")
+    cue = _span(doc, "warnten")
+    frame = speakers.cue_frame(doc, facts, cue)
+    cands = speakers.gather(doc, facts, a, b, 0, len(doc), cue, [], None, None)
+    feats = {c.span: speakers.features(doc, facts, c, a, b, cue, lambda k: 0.0, [], frame)
+             for c in cands[1:]}
+    assert "agr=ok" in feats[_span(doc, "Die Experten")]
+    assert "agr=clash" in feats[_span(doc, "Anna Berg")]

@@ -194,6 +194,52 @@ def cue_frame(doc: Doc, facts, cue: tuple[int, int]) -> tuple[int, str, str, boo
     return c_start, pfc, lemma, passive
 
 
+#: Number agreement between the cue verb and a candidate (a feature of the ranker).
+AGREEMENT = True
+_SG_AUX = frozenset("hat hatte ist war wird wurde sei habe hätte wäre soll sollte will wollte "
+                    "kann konnte muss musste darf durfte".split())
+_PL_AUX = frozenset("haben hatten sind waren werden wurden seien hätten wären sollen sollten "
+                    "wollen wollten können konnten müssen mussten dürfen durften".split())
+_SG_DETS = frozenset({"der", "des", "dem", "ein", "eine", "einem", "eines", "sein", "seine", "ihr"})
+
+
+def verb_number(texts: list[str], c_start: int, cue: tuple[int, int]) -> str:
+    """"sg"/"pl" of the cue clause's finite verb, by form: a finite auxiliary if the clause
+    has one before the cue (perfect, passive, modal), else the cue verb itself ("sagten",
+    "erklären" plural; "sagte", "sprach" singular)."""
+    for k in range(c_start, cue[0]):
+        low = texts[k].lower()
+        if low in _SG_AUX:
+            return "sg"
+        if low in _PL_AUX:
+            return "pl"
+    verb = texts[cue[0]]
+    if not verb[:1].islower():
+        return ""
+    return "pl" if verb.endswith("en") else "sg"
+
+
+def phrase_number(texts: list[str], s: int, e: int) -> str:
+    """"sg"/"pl"/"unk" of a noun phrase by form: coordination and plural heads after
+    "die"/no article are plural, singular articles and names singular."""
+    words = [texts[k] for k in range(s, e)]
+    low = [w.lower() for w in words]
+    if "und" in low or "sowie" in low:
+        return "pl"
+    if low[0] in ("er", "ich", "es"):
+        return "sg"
+    if low[0] == "wir":
+        return "pl"
+    if low[0] in _SG_DETS:
+        return "sg"
+    head = next((w for w, lw in zip(words, low, strict=True) if w[:1].isupper() and lw not in attr._DETS), "")
+    if head.endswith(("en", "innen")) and low[0] in ("die", "den", head.lower()):
+        return "pl"
+    if all(w[:1].isupper() for w in words):
+        return "sg"
+    return "unk"
+
+
 def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, int] | None,
              probs, context: list[str], frame: tuple[int, str, str, bool] | None = None) -> list[str]:
     """String features of one candidate; `context` holds statement-level features that
@@ -302,6 +348,11 @@ def features(doc: Doc, facts, cand: Candidate, a: int, b: int, cue: tuple[int, i
                   "lemma|cr=" + lemma + "|" + rel]
         if passive:
             f += ["passive", "passive|f=" + fc, "passive|von=" + str(prev in ("von", "vom", "durch"))]
+        if AGREEMENT and pfc:
+            vn = verb_number(texts, c_start, cue)
+            if vn:
+                pn = phrase_number(texts, s, e)
+                f.append("agr=" + ("unk" if pn == "unk" else "ok" if pn == vn else "clash"))
     else:
         f.append("cr=nocue")
     return f
