@@ -166,6 +166,22 @@ def test_passive_speech_act_takes_the_agent_as_source(rules: Language) -> None:
     assert text_of(st.speaker_span) == "Die Gewerkschaft"
 
 
+@pytest.mark.parametrize(("text", "speaker"), [
+    # the subject of a passive cue is the addressee or the accused, not the source
+    ("Die Reporterin wurde aufgefordert, das Land sofort zu verlassen.", None),
+    ("Die Firma wurde von der Behörde aufgefordert, die Daten zu löschen.", "der Behörde"),
+    # "zitiert werden" is the exception: the one quoted spoke
+    ("Der Minister wird mit den Worten zitiert, die Lage sei ernst.", "Der Minister"),
+])
+def test_passive_cue_has_no_subject_speaker(rules: Language, text: str, speaker: str | None) -> None:
+    assert text_of(one(rules, text).speaker_span) == speaker
+
+
+def test_shipped_layer_drops_the_subject_of_a_passive_cue(layer: Language) -> None:
+    st = one(layer, "Die Reporterin wurde aufgefordert, das Land sofort zu verlassen.")
+    assert st.speaker_span is None and text_of(st.cue) is not None
+
+
 def test_combined_speech_acts_skip_a_subject_apposition(rules: Language) -> None:
     # the statements `combine` adds where the CRF found nothing: the verb may stand after
     # the subject's apposition, and a passive takes its agent

@@ -1021,6 +1021,11 @@ def rule_statements(doc: Doc, facts: _Facts | None = None, mood_test: bool = Fal
 
     # kinds: reported speech with a quoted fragment is mixed
     for st in out:
+        if (mood_test and PASSIVE_NO_SPEAKER and st.speaker is not None and st.cue is not None
+                and _passive_cue(doc, facts, st)):
+            # "Die Firma wurde (von der Behörde) aufgefordert, ...": the firm is no source
+            c_start, c_end = facts.sents[facts.sent_id[st.cue[0]]]
+            st.speaker = _agent(doc, c_start, c_end)
         if mood_test and st.speaker is not None:
             # the rules' own output widens speakers over appositions; the CRF features keep
             # the bare NP (widened features lost holdout F1: 0.731/0.514 -> 0.722/0.512)
@@ -1880,6 +1885,29 @@ def _recall_sentences(facts: _Facts, tags: list[str], tagger, threshold: float) 
                 tags[k] = "I-Q"
 
 
+#: A passive cue without a "von" agent has no speaker: its subject is the addressee or topic.
+PASSIVE_NO_SPEAKER = True
+_ACTIVE_SUBJECT_PASSIVES = frozenset({"zitieren"})  # "X wird mit den Worten zitiert": X spoke
+
+
+def _passive_cue(doc: Doc, facts: _Facts, st: RuleStatement) -> bool:
+    """The statement's cue verb is a participle under "werden" in its clause ("Die Firma wurde
+    aufgefordert, ...", "Ihm wird vorgeworfen, ...") and its speaker is no "von/durch" agent."""
+    assert st.cue is not None and st.speaker is not None
+    v = next((k for k in range(*st.cue) if facts.cue_strength[k]), None)
+    if v is None or doc[v].text.lower() == doc[v].lemma_.lower() or doc[v].lemma_ in _ACTIVE_SUBJECT_PASSIVES:
+        return False
+    a = st.speaker[0]
+    if a > 0 and facts.texts[a - 1].lower() in ("von", "vom", "durch", "seitens"):
+        return False
+    s_start, s_end = facts.sents[facts.sent_id[v]]
+    lo = _clause_start(doc, v, s_start)
+    hi = v + 1
+    while hi < s_end and facts.texts[hi] not in _CLAUSE_BREAK and facts.texts[hi] not in _SENT_PUNCT:
+        hi += 1
+    return any(facts.texts[k].lower() in _PASSIVE_AUX for k in range(lo, hi) if k != v)
+
+
 def crf_statements(doc: Doc, facts: _Facts, rules: list[RuleStatement], tagger,
                    role_tagger=None) -> list[RuleStatement]:
     """Tag tokens with the CRF and group quote, speaker and cue runs into statements.
@@ -1947,6 +1975,8 @@ def crf_statements(doc: Doc, facts: _Facts, rules: list[RuleStatement], tagger,
             st.continuation = True
         if role_tagger is not None:
             _assign_roles(doc, facts, tags, rules, st, role_tagger, lexical, chain_speaker)
+        if PASSIVE_NO_SPEAKER and st.speaker is not None and st.cue is not None and _passive_cue(doc, facts, st):
+            st.speaker = None
         _nach_angaben(facts, st)
         if st.kind != "direct":
             st.kind = _kind_of(doc, facts, st.content, st.cue)
