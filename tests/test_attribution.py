@@ -358,6 +358,8 @@ def test_so_x_takes_a_quoted_fragment_of_its_clause(rules: Language) -> None:
      "Nach einer Stellungnahme", "der Armee"),
     ("Nach einer neuen Studie leben in der Stadt mehr Menschen als gedacht.", "Nach einer neuen Studie", None),
     ("Nach Auskunft des Hafens liegen zwei Schiffe fest.", "Nach Auskunft", "des Hafens"),
+    # "von X" after the source noun: X is the source
+    ("Nach Ansicht von Senator Miller hat die Notenbank versagt.", "Nach Ansicht von", "Senator Miller"),
 ])
 def test_nach_with_more_source_nouns(rules: Language, text: str, cue: str, speaker: str | None) -> None:
     st = one(rules, text)
@@ -587,3 +589,14 @@ def test_speaker_of_a_verb_in_a_subordinate_clause(rules: Language) -> None:
     attribution._guard_clause(doc, facts, st)
     assert st.speaker is not None
     assert " ".join(words[st.speaker[0]:st.speaker[1]]) == "der Präsident"
+
+
+def test_speaker_spans_lose_leading_conjunctions(rules: Language) -> None:
+    doc = rules("Obwohl Steinbrück zögerte, sagte er zu. Wie der Minister mitteilte, bleibt es dabei.")
+    facts = attribution.token_facts(doc)
+    texts = [t.text for t in doc]
+    assert attribution._trim_conjunctions(facts, (0, 2)) == (1, 2)  # "Obwohl Steinbrück"
+    wie = texts.index("Wie")
+    assert attribution._trim_conjunctions(facts, (wie, wie + 3)) == (wie + 1, wie + 3)
+    er = texts.index("er")
+    assert attribution._trim_conjunctions(facts, (er, er + 1)) == (er, er + 1)
