@@ -23,6 +23,11 @@ def _f(x) -> str:
     return f"{x:.3f}" if isinstance(x, (int, float)) else "—"
 
 
+def _f4(x) -> str:
+    """Four decimals where a figure sits next to its target (0.5999 is not 0.600)."""
+    return f"{x:.4f}" if isinstance(x, (int, float)) else "—"
+
+
 def quality() -> list[str]:
     out = ["| layer | data (split) | metric | score | reproduce |", "|---|---|---|---|---|"]
     ner = _load(RESULTS / "ner.json")
@@ -48,7 +53,7 @@ def quality() -> list[str]:
             m = att.get(key)
             if m:
                 out.append(f"| attribution, {name} | WikiNews quotations (dev) | quote / speaker / cue "
-                           f"/ joint F1 | {_f(m['quote']['f1'])} / {_f(m['speaker']['f1'])} / "
+                           f"/ joint F1 | {_f(m['quote']['f1'])} / {_f4(m['speaker']['f1'])} / "
                            f"{_f(m['cue']['f1'])} / {_f(m['joint']['f1'])} | "
                            "`make train-attribution` |")
     tm = _load(RESULTS / "time.json")

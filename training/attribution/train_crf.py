@@ -250,7 +250,7 @@ def train_models(prepared: list[Prepared], out_dir: Path, c1: float, c2: float,
 
 #: Train (and use) the speaker ranker of `lagebild.extract.speakers`.
 RANKER = True
-RANKER_L2 = 3.0
+RANKER_L2 = 2.0
 
 
 def ranker_examples(prepared: list[Prepared], stage1: Path, roles: Path) -> list:
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="with --cv: keep the fold CRFs here and reuse them on the next run; the "
                          "ranker is always retrained (valid while CRF features are unchanged)")
     ap.add_argument("--no-ranker", action="store_true", help="train no speaker ranker")
-    ap.add_argument("--ranker-l2", type=float, default=3.0)
+    ap.add_argument("--ranker-l2", type=float, default=2.0)
     ap.add_argument("--limit", type=int, help="use only the first N train documents (smoke tests)")
     ap.add_argument("--c1", type=float, default=1.0)
     ap.add_argument("--c2", type=float, default=0.1)
