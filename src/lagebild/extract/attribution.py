@@ -1049,7 +1049,10 @@ def rule_statements(doc: Doc, facts: _Facts | None = None, mood_test: bool = Fal
 
 REPORTED_SPEECH_ACTS = True
 STANDALONE_KONJ1 = True
-#: Rule statements the CRF stage adds where it found nothing itself (see `combine`).
+#: Rule statements the CRF stage adds where it found nothing itself (see `combine`), by
+#: `RuleStatement.origin` ("reported" by kind). Also available, and measured worse by CV on
+#: train (see the attribution model card): "quote", "verb_after1/2", "verb_before1/2",
+#: "speech_act".
 COMBINE_EXTRA: tuple[str, ...] = ("reported", "konj1", "anaphoric", "according_to", "wie")
 _NO_SOURCE = frozenset({"es", "das", "dies", "man", "was", "wer"})
 
@@ -2094,8 +2097,8 @@ def extract_statements(doc: Doc, use_model: bool = True) -> list[Statement]:
 def combine(doc: Doc, facts: _Facts, rules: list[RuleStatement],
             crf: list[RuleStatement]) -> list[RuleStatement]:
     """The CRF's statements, plus the rule decisions it is known to miss (framed direct
-    quotes, summarised speech acts, lone Konjunktiv sentences and anaphoric frames in
-    sentences where it found nothing)."""
+    quotes; and, where it found nothing, summarised speech acts, lone Konjunktiv sentences,
+    anaphoric frames, "according to" frames and "wie X mitteilte")."""
     sts = _keep_framed_quotes(facts, rules, crf) if KEEP_FRAMED_QUOTES else crf
     if "reported" in COMBINE_EXTRA:
         covered = [False] * facts.n
