@@ -583,6 +583,15 @@ def _clause_start(doc: Doc, i: int, sent_start: int) -> int:
     return k
 
 
+def _clause_end(texts: list[str], i: int, sent_end: int) -> int:
+    """End (exclusive) of the clause that token i opens or stands in: the next clause break
+    or sentence punctuation after i."""
+    k = i + 1
+    while k < sent_end and texts[k] not in _CLAUSE_BREAK and texts[k] not in _SENT_PUNCT:
+        k += 1
+    return k
+
+
 def _clause_has_complement(doc: Doc, a: int, b: int) -> bool:
     """Konjunktiv, a *dass*/*ob* opener, or a *zu*-infinitive in tokens [a, b)."""
     if a < b and doc[a].text.lower() in _COMPLEMENTISERS:
@@ -960,8 +969,8 @@ def rule_statements(doc: Doc, facts: _Facts | None = None, mood_test: bool = Fal
             # a quoted fragment without cue or speaker inside the clause ("war wegen
             # „Problemen“ ausgefallen, so ein Sprecher") is part of this statement; any
             # other statement there owns the frame
-            frags = [st for st in out if ABSORB_FRAGMENTS and st.kind == "direct" and st.cue is None
-                     and st.speaker is None and a <= st.content[0] and st.content[1] <= b]
+            frags = [st for st in out if st.kind == "direct" and st.cue is None and st.speaker is None
+                     and a <= st.content[0] and st.content[1] <= b] if ABSORB_FRAGMENTS else []
             inside = {k for st in frags for k in range(*st.content)}
             if not frags or any(k not in inside for k in blocked):
                 continue
@@ -1062,11 +1071,11 @@ PASSIVE_AGENT = True
 _PASSIVE_AUX = frozenset({"wird", "wurde", "wurden", "werden", "worden"})
 
 
-def _passive(doc: Doc, v: int, s_start: int) -> bool:
-    """Verb v is a participle under a passive "werden" of its clause ("wurde ... kritisiert";
-    not the future "wird ... fordern", whose verb is the infinitive)."""
+def _passive(doc: Doc, texts: list[str], v: int, lo: int, hi: int) -> bool:
+    """Verb v is a participle under a passive "werden" in [lo, hi) ("wurde ... kritisiert";
+    not the future "wird ... fordern", whose verb is the infinitive: form = lemma)."""
     return doc[v].text.lower() != doc[v].lemma_.lower() and any(
-        doc[k].text.lower() in _PASSIVE_AUX for k in range(s_start, v))
+        texts[k].lower() in _PASSIVE_AUX for k in range(lo, hi) if k != v)
 
 
 def _agent(doc: Doc, s_start: int, s_end: int) -> tuple[int, int] | None:
@@ -1156,17 +1165,13 @@ def speech_act_statements(doc: Doc, facts: _Facts, covered: list[bool]) -> list[
             lemma = doc[v].lemma_
             marker = plain.get(lemma)
             if marker is None and lemma in bases:
-                clause_end = v + 1
-                while clause_end < s_end and doc[clause_end].text not in _CLAUSE_BREAK \
-                        and doc[clause_end].text not in _SENT_PUNCT:
-                    clause_end += 1
-                particle = doc[clause_end - 1].text
+                particle = facts.texts[_clause_end(facts.texts, v, s_end) - 1]
                 marker = bases[lemma].get(particle)
             if marker is None:
                 continue
             if marker and not any(doc[k].text.lower() == marker for k in range(s_start + 1, s_end) if k != v):
                 continue
-            if PASSIVE_AGENT and _passive(doc, v, s_start):
+            if PASSIVE_AGENT and _passive(doc, facts.texts, v, s_start, v):
                 # "Die Pläne wurden vom Minister als unrealistisch bezeichnet": the subject is
                 # what was talked about; the source is the agent, and without one there is none
                 np = _agent(doc, s_start, s_end)
@@ -1902,17 +1907,13 @@ def _passive_cue(doc: Doc, facts: _Facts, st: RuleStatement) -> bool:
     aufgefordert, ...", "Ihm wird vorgeworfen, ...") and its speaker is no "von/durch" agent."""
     assert st.cue is not None and st.speaker is not None
     v = next((k for k in range(*st.cue) if facts.cue_strength[k]), None)
-    if v is None or doc[v].text.lower() == doc[v].lemma_.lower() or doc[v].lemma_ in _ACTIVE_SUBJECT_PASSIVES:
+    if v is None or doc[v].lemma_ in _ACTIVE_SUBJECT_PASSIVES:
         return False
     a = st.speaker[0]
     if a > 0 and facts.texts[a - 1].lower() in ("von", "vom", "durch", "seitens"):
         return False
     s_start, s_end = facts.sents[facts.sent_id[v]]
-    lo = _clause_start(doc, v, s_start)
-    hi = v + 1
-    while hi < s_end and facts.texts[hi] not in _CLAUSE_BREAK and facts.texts[hi] not in _SENT_PUNCT:
-        hi += 1
-    return any(facts.texts[k].lower() in _PASSIVE_AUX for k in range(lo, hi) if k != v)
+    return _passive(doc, facts.texts, v, _clause_start(doc, v, s_start), _clause_end(facts.texts, v, s_end))
 
 
 def crf_statements(doc: Doc, facts: _Facts, rules: list[RuleStatement], tagger,

@@ -43,7 +43,6 @@ _NOM_DETS = frozenset({"der", "die", "das", "ein", "eine", "dieser", "diese", "d
                        "alle", "kein", "keine"})
 _GEN = frozenset({"des", "eines", "einer", "seines", "ihres"})
 _PRONOUNS = frozenset({"er", "sie", "man", "wir", "ich", "es", "dieser", "diese", "jener"})
-_PASSIVE = frozenset({"wurde", "wurden", "wird", "werden", "worden"})
 
 
 @dataclass
@@ -190,7 +189,7 @@ def cue_frame(doc: Doc, facts, cue: tuple[int, int]) -> tuple[int, str, str, boo
                else "sub" if pf in attr._SUBORDINATORS else "adv" if pf in attr._NON_SUBJECT_START
                else "np")
         lemma = doc[cs].lemma_.lower()
-    passive = any(texts[k].lower() in _PASSIVE for k in range(c_start, cs))
+    passive = any(texts[k].lower() in attr._PASSIVE_AUX for k in range(c_start, cs))
     return c_start, pfc, lemma, passive
 
 
