@@ -131,7 +131,7 @@ def test_speech_act_with_content(rules: Language) -> None:
     # an object or adverb in the prefield: the subject follows the finite verb
     ("Den Schaden am Dach schätzt die Feuerwehr auf zwei Millionen Euro.", "die Feuerwehr"),
     ("Seinen Rücktritt hatte der Trainer schon im Mai angekündigt.", "der Trainer"),
-    ("Folglich lehne ich eine Ausweitung der Kontrollen ab.", "ich"),
+    ("Folglich kündige ich eine Ausweitung der Kontrollen an.", "ich"),
     # a subject with an apposition: the phrase after the verb is its object
     ("Die Regierungspartei des Landes, die Volkspartei, bezeichnete die Anschläge als Notwehr.",
      "Die Regierungspartei des Landes, die Volkspartei"),
@@ -153,14 +153,28 @@ def test_speech_act_needs_its_marker_and_a_main_clause(rules: Language) -> None:
     assert st.kind == "reported"
 
 
+def test_combined_speech_acts_need_content(rules: Language) -> None:
+    # the speech acts `combine` adds where the CRF found nothing: an evaluation reports
+    # content only with "als"; without it (and "rief zum Streik auf") it is an event
+    def acts(text: str) -> list[str]:
+        doc = rules(text)
+        facts = attribution.token_facts(doc)
+        return [doc[a:b].text for a, b in (st.speaker for st in
+                attribution.speech_act_statements(doc, facts, [False] * len(doc)))]
+    assert acts("Die Opposition kritisierte den Entwurf scharf.") == []
+    assert acts("Die Opposition kritisierte den Entwurf als zu teuer.") == ["Die Opposition"]
+    assert acts("Die Gewerkschaft rief für Montag zum Streik auf.") == []
+    assert acts("Der Rat lehnte den Vorschlag am Montag ab.") == []
+
+
 def test_passive_speech_act_takes_the_agent_as_source(rules: Language) -> None:
     # the subject of a passive is what was talked about; the "von" agent is the source
     st = one(rules, "Die Pläne wurden vom Verkehrsminister als unrealistisch bezeichnet.")
     assert (st.kind, text_of(st.cue), text_of(st.speaker_span)) == ("reported", "bezeichnet", "Verkehrsminister")
-    st = one(rules, "Der Entwurf wurde von der Opposition scharf kritisiert.")
+    st = one(rules, "Der Entwurf wurde von der Opposition als zu teuer kritisiert.")
     assert text_of(st.speaker_span) == "der Opposition"
     # no agent, no source: the statement is left out rather than given to its topic
-    assert rules("Der Entwurf wurde am Montag scharf kritisiert.")._.lb_statements == []
+    assert rules("Der Entwurf wurde am Montag als zu teuer kritisiert.")._.lb_statements == []
     # the future with "wird" + infinitive is active: its subject is the source
     st = one(rules, "Die Gewerkschaft wird höhere Löhne fordern.")
     assert text_of(st.speaker_span) == "Die Gewerkschaft"
@@ -186,7 +200,7 @@ def test_combined_speech_acts_skip_a_subject_apposition(rules: Language) -> None
     # the statements `combine` adds where the CRF found nothing: the verb may stand after
     # the subject's apposition, and a passive takes its agent
     doc = rules("Die Partei des Landes, die Volkspartei, bezeichnete die Anschläge als Notwehr. "
-                "Der Plan wurde vom Stadtrat abgelehnt.")
+                "Der Plan wurde vom Stadtrat als zu teuer kritisiert.")
     facts = attribution.token_facts(doc)
     sts = attribution.speech_act_statements(doc, facts, [False] * len(doc))
     assert [doc[a:b].text for a, b in (st.speaker for st in sts)] == ["Die Partei des Landes", "Stadtrat"]
@@ -600,3 +614,85 @@ def test_speaker_spans_lose_leading_conjunctions(rules: Language) -> None:
     assert attribution._trim_conjunctions(facts, (wie, wie + 3)) == (wie + 1, wie + 3)
     er = texts.index("er")
     assert attribution._trim_conjunctions(facts, (er, er + 1)) == (er, er + 1)
+
+
+# ----------------------------------------------------------------- combined output: PP sources, continuations
+
+
+def _facts(text: str):
+    doc = attribution_nlp(use_model=False)(text)
+    return doc, attribution.token_facts(doc)
+
+
+def _span(doc: Doc, words: str) -> tuple[int, int]:
+    toks = [t.text for t in doc]
+    seq = words.split()
+    for i in range(len(toks) - len(seq) + 1):
+        if toks[i:i + len(seq)] == seq:
+            return i, i + len(seq)
+    raise AssertionError(words)
+
+
+@pytest.mark.parametrize(("text", "cue", "source"), [
+    ("In einer Presseerklärung wurde verkündet, dass die Fabrik schließt.", "verkündet",
+     "einer Presseerklärung"),
+    ("Aus EU-Kreisen verlautete, man sei skeptisch.", "verlautete", "EU-Kreisen"),
+    ("Im Abschlussbericht der Kommission heißt es, die Warnungen seien überhört worden.", "heißt",
+     "Abschlussbericht der Kommission"),
+    # a place or time in the PP is no source
+    ("In Berlin wurde am Montag verkündet, dass die Fabrik schließt.", "verkündet", None),
+    ("Im Mai wurde beschlossen, die Fabrik zu schließen.", "beschlossen", None),
+])
+def test_pp_source_of_an_impersonal_cue(text: str, cue: str, source: str | None) -> None:
+    doc, facts = _facts(text)
+    span = attribution._pp_source(doc, facts, _span(doc, cue))
+    assert (None if span is None else doc[span[0]:span[1]].text) == source
+
+
+def test_continuations_follow_the_combined_statements() -> None:
+    doc, facts = _facts("Die Ministerin sagte, das Werk werde geschlossen. Betroffen seien 300 Stellen. "
+                        "Die Stadt hat 20.000 Einwohner. Man hoffe auf Hilfe.")
+    first = attribution.RuleStatement("indirect", _span(doc, "das Werk werde geschlossen"),
+                                      _span(doc, "sagte"), _span(doc, "Die Ministerin"))
+    sts = attribution._continuations(doc, facts, [first])
+    # the Konjunktiv sentence right after continues it; the indicative one ends the chain,
+    # so the Konjunktiv sentence after that is not taken here
+    assert [doc[a:b].text for a, b in (st.content for st in sts)] == [
+        "das Werk werde geschlossen", "Betroffen seien 300 Stellen"]
+    assert sts[1].continuation and sts[1].cue is None and sts[1].speaker is None
+    # a plan with "soll" is the writer's own, even right after a statement
+    doc, facts = _facts("Die Firma teilte mit, sie baue ein neues Werk. Es soll 2027 eröffnen.")
+    first = attribution.RuleStatement("indirect", _span(doc, "sie baue ein neues Werk"),
+                                      _span(doc, "teilte"), _span(doc, "Die Firma"))
+    assert attribution._continuations(doc, facts, [first]) == [first]
+
+
+# ----------------------------------------------------------------- forms from the project's guidelines
+
+
+def test_layer_takes_headline_forms(layer: Language) -> None:
+    # "Name: „…“" headlines and "Bericht: …" are statements (WikiNews has neither form, so the
+    # CRF never learnt them; the rules add them); spans never end in the headline's line break
+    sts = layer("Huber: „Wir lassen niemanden zurück“\n\nDie Ministerin sprach am Montag in Kassel.")._.lb_statements
+    assert [(s.kind, text_of(s.speaker_span), s.content.text) for s in sts] == [
+        ("direct", "Huber", "Wir lassen niemanden zurück")]
+    sts = layer("Bericht: Regierung plant neue Steuer auf Flugtickets\n\nDie Pläne sind umstritten.")._.lb_statements
+    assert [(s.kind, s.speaker_span, text_of(s.cue), s.content.text) for s in sts] == [
+        ("according_to", None, "Bericht", "Regierung plant neue Steuer auf Flugtickets")]
+
+
+def test_source_colon_needs_a_source_noun(rules: Language) -> None:
+    doc = rules("Wetter: Morgen wird es im Norden warm. Bericht: Die Steuer soll steigen.")
+    facts = attribution.token_facts(doc)
+    sts = attribution.source_colon_statements(doc, facts, [False] * len(doc))
+    assert [doc[a:b].text for a, b in (st.content for st in sts)] == ["Die Steuer soll steigen"]
+
+
+def test_wie_frame_is_according_to(layer: Language) -> None:
+    st = one(layer, "Wie das Ministerium am Montag mitteilte, wurden drei Soldaten verletzt.")
+    assert (st.kind, text_of(st.speaker_span)) == ("according_to", "das Ministerium")
+
+
+def test_announcement_is_a_speech_act(rules: Language) -> None:
+    st = one(rules, "Die Regierung verkündete am Abend eine Waffenruhe im Süden.")
+    assert (st.kind, text_of(st.speaker_span), text_of(st.cue)) == ("reported", "Die Regierung", "verkündete")

@@ -134,6 +134,31 @@ def test_record_quotes_nested_fragment_and_dass() -> None:
     assert out[1].speaker == out[0].speaker
 
 
+def test_record_quotes_merges_adjacent_continuations() -> None:
+    # one statement per continuation sentence in the record; one block in the data set
+    text = ("Ina sagte , es sei ruhig . Es gebe keine Toten . Die Lage sei stabil . "
+            "Die Stadt hat 900 Einwohner . Man hoffe auf Hilfe .")
+    tm = TokenMap(_tokens(text))
+    sts = [
+        Statement(id="s1", kind="indirect", content=_span(text, "es sei ruhig"), cue=_span(text, "sagte"),
+                  speaker_span=_span(text, "Ina")),
+        Statement(id="s2", kind="indirect", content=_span(text, "Es gebe keine Toten")),
+        Statement(id="s3", kind="indirect", content=_span(text, "Die Lage sei stabil")),
+        Statement(id="s4", kind="indirect", content=_span(text, "Man hoffe auf Hilfe")),
+    ]
+    out = record_quotes(sts, tm)
+    words = text.split(" ")
+
+    def show(ids: frozenset[int]) -> str:
+        return " ".join(words[i] for i in sorted(ids))
+
+    # the framed statement stays apart; the two adjacent continuations are one quotation;
+    # the one after the writer's own sentence is not adjacent and stays apart
+    assert [show(x.quote) for x in out] == [
+        "es sei ruhig", "Es gebe keine Toten . Die Lage sei stabil .", "Man hoffe auf Hilfe ."]
+    assert all(show(x.speaker) == "Ina" for x in out)
+
+
 # ----------------------------------------------------------------- the real figure
 
 
