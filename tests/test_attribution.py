@@ -696,3 +696,14 @@ def test_wie_frame_is_according_to(layer: Language) -> None:
 def test_announcement_is_a_speech_act(rules: Language) -> None:
     st = one(rules, "Die Regierung verkündete am Abend eine Waffenruhe im Süden.")
     assert (st.kind, text_of(st.speaker_span), text_of(st.cue)) == ("reported", "Die Regierung", "verkündete")
+
+
+@pytest.mark.parametrize("nlp_name", ["rules", "layer"])
+def test_embedded_wie_frame_keeps_the_rest_of_the_clause(nlp_name: str, request: pytest.FixtureRequest) -> None:
+    nlp = request.getfixturevalue(nlp_name)
+    st = one(nlp, "Die Armee hat, wie ein Sprecher am Montag sagte, 300 Soldaten verlegt.")
+    assert st.kind == "according_to" and text_of(st.speaker_span) == "ein Sprecher"
+    assert [p.text for p in st.parts] == ["Die Armee hat", "300 Soldaten verlegt"]
+    # a frame at the end, or a new clause after it: nothing is added
+    st = one(nlp, "Die Armee hat Soldaten verlegt, wie ein Sprecher sagte, und die Grenze geschlossen.")
+    assert st.content.text == "Die Armee hat Soldaten verlegt" and st.parts == []

@@ -1056,6 +1056,8 @@ def rule_statements(doc: Doc, facts: _Facts | None = None, mood_test: bool = Fal
             st.kind = "mixed" if st.kind == "indirect" else st.kind
             if st.kind == "according_to" and any(facts.in_quote[k] for k in range(*st.content)):
                 st.kind = "mixed"
+    if mood_test and WIE_TAIL:
+        _wie_tails(doc, facts, out)  # the rules' own output only, as in `combine`
     return out
 
 
@@ -2199,7 +2201,44 @@ def combine(doc: Doc, facts: _Facts, rules: list[RuleStatement],
             sts = sorted([*sts, *extra], key=lambda st: st.content[0])
     if CONTINUE_AFTER and sts:
         sts = _continuations(doc, facts, sts)
+    if WIE_TAIL:
+        _wie_tails(doc, facts, sts)
     return sts
+
+
+#: "Die Armee hat, wie ein Sprecher sagte, 300 Soldaten verlegt": the proposition goes on
+#: after an embedded "wie" frame; the statement takes that tail as its second part (the
+#: project's guidelines; on WikiNews CV without effect to four decimals).
+WIE_TAIL = True
+_COORDINATORS = frozenset({"und", "oder", "aber", "doch", "denn", "sondern", "sowie"})
+
+
+def _wie_tails(doc: Doc, facts: _Facts, sts: list[RuleStatement]) -> None:
+    """Give statements that stop at an embedded *wie* frame the rest of their clause
+    (the project's guidelines: the content covers the proposition, parts where it is
+    interrupted). A tail that opens a new clause (*und*, *dass*, ...) is left alone."""
+    covered = [False] * facts.n
+    for st in sts:
+        for a, b in st.parts or [st.content]:
+            covered[a:b] = [True] * (b - a)
+    for st in sts:
+        if st.cue is None or st.parts:
+            continue
+        a, b = st.content
+        s_start, s_end = facts.sents[facts.sent_id[a]]
+        if b + 2 >= s_end or facts.texts[b] != "," or facts.texts[b + 1].lower() != "wie":
+            continue
+        if not b + 1 <= st.cue[0] < s_end:
+            continue
+        c2 = next((k for k in range(st.cue[0], s_end) if facts.texts[k] == ","), -1)
+        if c2 < 0:
+            continue
+        ta, tb = _strip(doc, c2 + 1, s_end)
+        if tb - ta < 2 or any(covered[ta:tb]) or facts.texts[ta].lower() in _SUBORDINATORS | _COORDINATORS:
+            continue
+        st.parts = [(a, b), (ta, tb)]
+        st.content = (a, tb)
+        covered[ta:tb] = [True] * (tb - ta)
 
 
 #: Cue-less sentences in reported-speech mood right after a statement of the combined
