@@ -295,16 +295,19 @@ def evaluate_quotes(data_dir: str | Path, nlp=None, limit: int | None = None) ->
     """
     if nlp is None:
         nlp = attribution_nlp()
+    from ..extract.attribution import wikinews_conventions
+
     items = load_split(data_dir, limit)
     tally = Tally()
     t0 = time.perf_counter()
     n_words = 0
-    for item in items:
-        text = item["originalText"]
-        doc = nlp(text)
-        n_words += len(item["tokens"])
-        pred = record_quotes(doc._.lb_statements or [], TokenMap(item["tokens"]))
-        score_document(pred, gold_quotes(item), tally)
+    with wikinews_conventions():
+        for item in items:
+            text = item["originalText"]
+            doc = nlp(text)
+            n_words += len(item["tokens"])
+            pred = record_quotes(doc._.lb_statements or [], TokenMap(item["tokens"]))
+            score_document(pred, gold_quotes(item), tally)
     elapsed = time.perf_counter() - t0
     result = tally.result()
     result["documents"] = len(items)

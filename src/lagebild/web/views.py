@@ -18,7 +18,7 @@ from markupsafe import Markup, escape
 from ..schema import Record
 
 #: Kinds of statement worth a distinct colour in the text (CSS classes q-<kind>).
-STATEMENT_LABEL = {"direct": "direct quote", "indirect": "reported speech (Konjunktiv)",
+STATEMENT_LABEL = {"direct": "direct quote", "indirect": "indirect speech or speech act",
                    "mixed": "partly quoted", "according_to": "according to",
                    "reported": "reported"}
 
