@@ -731,3 +731,21 @@ def test_embedded_wie_frame_keeps_the_rest_of_the_clause(nlp_name: str, request:
     # a frame at the end, or a new clause after it: nothing is added
     st = one(nlp, "Die Armee hat Soldaten verlegt, wie ein Sprecher sagte, und die Grenze geschlossen.")
     assert st.content.text == "Die Armee hat Soldaten verlegt" and st.parts == []
+
+
+def test_record_cue_is_the_finite_verb_of_a_particle_verb() -> None:
+    # the CRF may tag only the particle ("an"); the record marks the finite verb
+    doc, facts = _facts("Er kündigte zudem an, die Grenze zu schließen.")
+    assert attribution._finite_for_particle(doc, facts, _span(doc, "an")) == _span(doc, "kündigte")
+    assert attribution._finite_for_particle(doc, facts, _span(doc, "zudem")) == _span(doc, "zudem")
+
+
+@pytest.mark.parametrize(("text", "cue", "source"), [
+    ("Die Armee hat nach eigenen Angaben 30 Drohnen abgeschossen.", "nach eigenen Angaben", "Die Armee"),
+    ("Nach eigenen Angaben hat die Armee 30 Drohnen abgeschossen.", "Nach eigenen Angaben", "die Armee"),
+    ("Nach Angaben der Armee wurden 30 Drohnen abgeschossen.", "Nach Angaben", None),
+])
+def test_nach_eigenen_angaben_names_the_subject(text: str, cue: str, source: str | None) -> None:
+    doc, facts = _facts(text)
+    span = attribution._own_source(doc, facts, _span(doc, cue))
+    assert (None if span is None else doc[span[0]:span[1]].text) == source

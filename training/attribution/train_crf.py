@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--predicted-windows", action="store_true",
                     help="also train the speaker CRF on windows of first-stage predicted quotes")
     args = ap.parse_args(argv)
-    attr.SPEECH_ACTS_AS_REPORTED = True  # every figure here is scored on WikiNews
+    attr.WIKINEWS_CONVENTIONS = True  # every figure here is scored on WikiNews
     if args.role_window:
         attr.ROLE_BEFORE, attr.ROLE_AFTER = args.role_window
     global PREDICTED_WINDOWS, RANKER, RANKER_L2
