@@ -118,6 +118,19 @@ def test_casualty_one_counts_but_plain_article_does_not() -> None:
     assert not any("Welle" in k for k in got)
 
 
+@pytest.mark.parametrize(("text", "span"), [
+    ("Dabei wurde ein Soldat getötet.", "ein Soldat"),
+    ("Bei dem Angriff starben 31 Menschen, darunter ein Kind.", "ein Kind"),
+    ("Bei dem Unglück kam ein Mann ums Leben.", "ein Mann"),
+    # no casualty in the sentence: an indefinite article
+    ("Ein Soldat patrouilliert am Grenzzaun.", None),
+    ("Ein Soldat sprach von einer totalen Niederlage.", None),
+])
+def test_article_before_a_casualty_noun_counts_in_a_casualty_sentence(text: str, span: str | None) -> None:
+    got = {k: v for k, v in quantities(text).items() if v["value"] == 1}
+    assert list(got) == ([span] if span else [])
+
+
 def test_duration_with_number_is_a_quantity() -> None:
     got = quantities("Die Ausbildung dauert drei Jahre.")
     assert got["drei Jahre"]["value"] == 3 and got["drei Jahre"]["unit"] == "Jahre"

@@ -21,9 +21,10 @@ Conventions:
 * **Excluded**: anything inside a date/clock/set/reference time expression found by the
   time layer (dates, years, clock times; durations like "drei Jahre" stay), ordinals
   ("3. Liga", "der 5. Runde"), identifiers ("Artikel 5", "F-35", "G7"), and the article
-  ein/eine - except before a scale word ("eine Million") and in "ein weiterer Soldat"
-  (a casualty count reads "ein weiterer/eine weitere + noun"; the plain "ein Soldat" is
-  too often an indefinite article to count).
+  ein/eine - except before a scale word ("eine Million"), in "ein weiterer Soldat" (a
+  casualty count reads "ein weiterer/eine weitere + noun"), and before a casualty noun in
+  a sentence that reports casualties ("Dabei wurde ein Soldat getötet", "darunter ein
+  Kind"; `quantity_casualty_cues.tsv`): elsewhere "ein Soldat" is an indefinite article.
 * **source/statement**: a figure inside a statement's `content` or one of its `parts`
   belongs to that statement; its source is the statement's speaker (null = unnamed or
   the author when outside every statement).
@@ -320,6 +321,35 @@ def find_quantities(text: str, times: Iterable[TimeExpr] = ()) -> list[dict]:
             "start": core_start, "end": end, "value": value, "low": low, "high": high,
             "approximate": hedge, "unit": unit, "quantifies": quantifies,
         })
+    out.extend(_counts_of_one(text, out, blocked))
+    out.sort(key=lambda q: q["start"])
+    return out
+
+
+_CASUALTY_CUES = re.compile(
+    rf"(?<!{_W})(?:{'|'.join(re.escape(r['stem']) for r in read_tsv('quantity_casualty_cues.tsv'))})",
+    re.IGNORECASE)
+_ONE = re.compile(
+    rf"(?<!{_W})[Ee]ine?[rnms]?(?P<np>(?:[^\S\n]+{_ADJ}){{0,2}}[^\S\n]+(?P<noun>{_NOUN}))"
+)
+_SENT_END = re.compile(r"[.!?\n]")
+
+
+def _counts_of_one(text: str, found: list[dict], blocked: list[tuple[int, int]]) -> list[dict]:
+    """ "Dabei wurde ein Soldat getötet", "darunter ein Kind": an article before a casualty
+    noun counts one where its sentence reports casualties (`quantity_casualty_cues.tsv`)."""
+    out: list[dict] = []
+    taken = [(q["start"], q["end"]) for q in found]
+    for m in _ONE.finditer(text):
+        noun = m["noun"]
+        if not noun.startswith(_CASUALTY) or any(s < m.end() and m.start() < e for s, e in taken + blocked):
+            continue
+        a = max((x.end() for x in _SENT_END.finditer(text, max(0, m.start() - 300), m.start())), default=0)
+        e = _SENT_END.search(text, m.end())
+        if not _CASUALTY_CUES.search(text, a, e.start() if e else len(text)):
+            continue
+        out.append({"start": m.start(), "end": m.end(), "value": 1.0, "low": None, "high": None,
+                    "approximate": None, "unit": noun, "quantifies": m["np"].strip()})
     return out
 
 
