@@ -87,3 +87,13 @@ def test_seat_of_an_organisation_is_a_metonym():
     eu = ents["Europäische Union"]
     assert [(m.text, m.kind) for m in eu.mentions] == [("Brüssel", "metonym")]
     assert [m.text for m in ents["Brüssel"].mentions] == ["Brüssel"]
+
+
+def test_fixed_names_from_the_alias_table():
+    # regions, alliances and named periods the guidelines type as LOC / ORG / MISC
+    text = ("Der Präsident empfing im Oval Office keine Gäste. Im Roten Meer griffen die Huthis "
+            "Schiffe an. Seit dem Ende des Kalten Krieges wächst die Eurozone.")
+    ents = _by_name(lagebild.analyze(text))
+    assert (ents["Oval Office"].type, [m.text for m in ents["Oval Office"].mentions]) == ("LOC", ["Oval Office"])
+    assert (ents["Rotes Meer"].type, [m.text for m in ents["Rotes Meer"].mentions]) == ("LOC", ["Roten Meer"])
+    assert ents["Kalter Krieg"].type == "MISC" and ents["Eurozone"].type == "ORG"
