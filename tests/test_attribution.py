@@ -749,3 +749,26 @@ def test_nach_eigenen_angaben_names_the_subject(text: str, cue: str, source: str
     doc, facts = _facts(text)
     span = attribution._own_source(doc, facts, _span(doc, cue))
     assert (None if span is None else doc[span[0]:span[1]].text) == source
+
+
+# ----------------------------------------------------------------- text without quotation marks (10kGNAD-style)
+
+
+def test_layer_finds_unmarked_direct_speech(layer: Language) -> None:
+    # the marks were stripped: verbatim speech before "sagte X" or after "X sagte:" is
+    # direct (the guidelines); Konjunktiv stays indirect
+    sts = layer("Der Stadtrat tagte bis in die Nacht. Wir werden die Brücke nicht schließen, "
+                "sagte der Bürgermeister am Abend. Die Ministerin erklärte dazu: Wir prüfen "
+                "alle Optionen. Man werde das Geld bereitstellen, sagte ein Sprecher.")._.lb_statements
+    got = [(s.kind, text_of(s.speaker_span), s.content.text) for s in sts]
+    assert got == [
+        ("direct", "der Bürgermeister", "Wir werden die Brücke nicht schließen"),
+        ("direct", "Die Ministerin", "Wir prüfen alle Optionen"),
+        ("indirect", "ein Sprecher", "Man werde das Geld bereitstellen"),
+    ]
+
+
+def test_marked_text_keeps_its_kinds(layer: Language) -> None:
+    # with quotation marks in the text, an unquoted indicative sentence is no verbatim speech
+    sts = layer("„Wir bleiben“, sagte sie. Die Lage ist ernst, so der Minister.")._.lb_statements
+    assert [s.kind for s in sts] == ["direct", "according_to"]

@@ -988,8 +988,9 @@ def rule_statements(doc: Doc, facts: _Facts | None = None, mood_test: bool = Fal
         # CV on train 0.493 -> 0.488); the CRF stage adds them in `combine` instead
         out.extend(speech_act_statements(doc, facts, covered))
         out.sort(key=lambda s: s.content[0])
-    if SOURCE_COLON and mood_test:
-        out.extend(source_colon_statements(doc, facts, covered))  # likewise via `combine`
+    if SOURCE_COLON and mood_test:  # likewise via `combine`
+        out.extend(source_colon_statements(doc, facts, covered))
+        out.extend(colon_speech_statements(doc, facts, covered))
         out.sort(key=lambda s: s.content[0])
 
     # 4. continuation sentences in Konjunktiv without their own cue
@@ -1227,6 +1228,28 @@ def source_colon_statements(doc: Doc, facts: _Facts, covered: list[bool]) -> lis
 
 
 _COLON_SOURCES = frozenset({"Insider", "Kreise", "Medien", "Berichte", "Quellen", "Diplomaten"})
+
+
+def colon_speech_statements(doc: Doc, facts: _Facts, covered: list[bool]) -> list[RuleStatement]:
+    """ "Der Minister sagte: Wir geben nicht nach." in a text without quotation marks: the
+    reporting verb before the colon is the cue, its subject the speaker, the rest of the
+    sentence the content (marked text has „…“ after the colon, which the quote rules take)."""
+    if any(t in _ALL_QUOTES for t in facts.texts):
+        return []
+    out: list[RuleStatement] = []
+    for s_start, s_end in facts.sents:
+        c = next((k for k in range(s_start + 2, s_end - 2) if facts.texts[k] == ":"), -1)
+        if c < 0:
+            continue
+        v = next((k for k in range(c - 1, s_start - 1, -1) if facts.cue_strength[k]), -1)
+        if v < 0 or any(facts.texts[k] in (",", ";") for k in range(v + 1, c)):
+            continue
+        a, b = _strip(doc, c + 1, s_end)
+        if b - a < 3 or any(covered[a:b]):
+            continue
+        speaker = _subject(doc, v, _clause_start(doc, v, s_start), facts)
+        out.append(RuleStatement("indirect", (a, b), (v, v + 1), speaker, origin="colon"))
+    return out
 
 
 def _mentions(doc: Doc) -> list[tuple[int, int, str, str]]:
@@ -2199,6 +2222,26 @@ def _own_source(doc: Doc, facts: _Facts, cue: tuple[int, int]) -> tuple[int, int
     return None
 
 
+def _unmarked_direct(doc: Doc, facts: _Facts, st: RuleStatement) -> bool:
+    """In a text without quotation marks: is the statement verbatim speech whose marks were
+    stripped ("Wir geben nicht nach, sagte X", "Das ist ein Fehler, so X", "X sagte: Wir
+    ...")? The guidelines call that `direct`. Indicative content (Konjunktiv is reported
+    speech) before a reporting verb or *so*, or after a colon; not *dass*/*ob* clauses, and
+    not *laut X* / *X zufolge* frames."""
+    a, b = st.content
+    if st.cue is None or any(facts.sub[k] for k in range(a, b)):
+        return False
+    if facts.texts[a].lower() in _COMPLEMENTISERS or (a > 0 and facts.texts[a - 1].lower() in _COMPLEMENTISERS):
+        return False
+    words = {facts.texts[k].lower() for k in range(*st.cue)}
+    lex = lexicon()
+    if words & (lex.preps | lex.postps | lex.adverbs | {"wie", "nach"}):
+        return False
+    if "so" not in words and not any(facts.cue_strength[k] for k in range(*st.cue)):
+        return False  # "Bericht: ...": a source noun, no speech
+    return st.cue[0] >= b or (a > 0 and facts.texts[a - 1] == ":")
+
+
 def _finite_for_particle(doc: Doc, facts: _Facts, cue: tuple[int, int]) -> tuple[int, int]:
     """A cue that is only the separable particle ("an" of "kündigte ... an") becomes the
     finite verb it belongs to, the nearest earlier word of its clause that makes a speech
@@ -2237,6 +2280,7 @@ def _to_schema(doc: Doc, sts: list[RuleStatement], facts: _Facts) -> list[Statem
 
     result: list[Statement] = []
     prev_speaker: tuple[str | None, bool] = (None, False)
+    quoteless = not any(t in _ALL_QUOTES for t in facts.texts)
     for n, st in enumerate(sts, start=1):
         a, b = st.content
         kind = st.kind
@@ -2249,6 +2293,8 @@ def _to_schema(doc: Doc, sts: list[RuleStatement], facts: _Facts) -> list[Statem
                 cue = _finite_for_particle(doc, facts, cue)
                 if st.speaker is None:
                     st.speaker = _own_source(doc, facts, cue)
+                if quoteless and kind in ("indirect", "according_to") and _unmarked_direct(doc, facts, st):
+                    kind = "direct"
         speaker_id = None
         speaker_span = None
         if TRIM_CONJUNCTIONS and st.speaker is not None:
@@ -2300,10 +2346,12 @@ def combine(doc: Doc, facts: _Facts, rules: list[RuleStatement],
         if "reported" in COMBINE_EXTRA:
             rules = [*rules, *speech_act_statements(doc, facts, covered)]
         if SOURCE_COLON:
-            rules = [*rules, *source_colon_statements(doc, facts, covered)]
+            rules = [*rules, *source_colon_statements(doc, facts, covered),
+                     *colon_speech_statements(doc, facts, covered)]
     if COMBINE_EXTRA:
+        unmarked = QUOTELESS_EXTRA if not any(doc[k].text in _ALL_QUOTES for k in range(facts.n)) else ()
         extra = [r for r in rules if ((r.kind if r.kind == "reported" else r.origin) in COMBINE_EXTRA
-                                      or r.origin == "source_colon"
+                                      or r.origin in unmarked or r.origin in ("source_colon", "colon")
                                       or (HEADLINE_QUOTES and _colon_frame(facts, r)))
                  and not any(c.content[0] < r.content[1] and r.content[0] < c.content[1] for c in sts)]
         if extra:
@@ -2384,6 +2432,12 @@ def _continuations(doc: Doc, facts: _Facts, sts: list[RuleStatement]) -> list[Ru
             extra.append(st)
             last_sent.add(sid)
     return sorted([*sts, *extra], key=lambda st: st.content[0]) if extra else sts
+
+
+#: In a text without any quotation marks (10kGNAD strips them; plain-text exports do) the
+#: CRF, which learnt direct speech from marked text, misses "Wir geben nicht nach, sagte
+#: X": there the rules' reporting-verb statements join where the CRF found nothing.
+QUOTELESS_EXTRA: tuple[str, ...] = ("verb_before1", "verb_before2", "verb_after1", "verb_after2")
 
 
 #: The rules' "Name: „…“" quotes (headlines, interview lines) join where the CRF found nothing.
