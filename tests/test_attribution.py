@@ -772,3 +772,9 @@ def test_marked_text_keeps_its_kinds(layer: Language) -> None:
     # with quotation marks in the text, an unquoted indicative sentence is no verbatim speech
     sts = layer("„Wir bleiben“, sagte sie. Die Lage ist ernst, so der Minister.")._.lb_statements
     assert [s.kind for s in sts] == ["direct", "according_to"]
+
+
+def test_colon_frame_needs_a_speaker(rules: Language) -> None:
+    doc = rules("Neben dem Streit gibt es auch Sportliches zu berichten: Die Gastgeber siegten klar.")
+    facts = attribution.token_facts(doc)
+    assert attribution.colon_speech_statements(doc, facts, [False] * len(doc)) == []

@@ -83,3 +83,23 @@ def test_feature_set_config_round_trip() -> None:
         "mined_gaz": True,
         "parts": False,
     }
+
+
+def test_links_with_a_path_are_no_part_of_a_name() -> None:
+    import spacy
+
+    from lagebild.extract.ner_crf import _link
+
+    doc = spacy.blank("de")("Quelle pic.twitter.com/abc123 Newman und www.spiegel.de")
+    assert [t.text for t in doc if _link(t)] == ["pic.twitter.com/abc123"]
+
+
+def test_double_space_does_not_split_a_name() -> None:
+    import lagebild
+
+    rec = lagebild.analyze("Die Ex-Chefin Martha  Oberndorfer betonte, sie sei zufrieden. "
+                           "Oberndorfer sprach von einem Erfolg.")
+    person = next(e for e in rec.entities if e.type == "PER")
+    assert person.name == "Martha Oberndorfer"  # the canonical name has one space
+    assert [m.text for m in person.mentions] == ["Martha  Oberndorfer", "Oberndorfer"]
+    assert rec.check_offsets() == []

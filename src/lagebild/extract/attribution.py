@@ -1244,10 +1244,14 @@ def colon_speech_statements(doc: Doc, facts: _Facts, covered: list[bool]) -> lis
         v = next((k for k in range(c - 1, s_start - 1, -1) if facts.cue_strength[k]), -1)
         if v < 0 or any(facts.texts[k] in (",", ";") for k in range(v + 1, c)):
             continue
+        if v > s_start and facts.texts[v - 1].lower() == "zu":
+            continue  # "Es gibt auch Sportliches zu berichten: ...": no one speaks
         a, b = _strip(doc, c + 1, s_end)
         if b - a < 3 or any(covered[a:b]):
             continue
         speaker = _subject(doc, v, _clause_start(doc, v, s_start), facts)
+        if speaker is None or facts.texts[speaker[0]].lower() in _PREPS:
+            continue
         out.append(RuleStatement("indirect", (a, b), (v, v + 1), speaker, origin="colon"))
     return out
 

@@ -285,7 +285,7 @@ def _person_key(text: str, persons: dict[str, str]) -> str:
     """Merge 'Kim', 'Kims', 'Putin' into a longer name already seen ('Kim Jong-un')."""
     words = text.split()
     if len(words) > 1:
-        return text
+        return " ".join(words)  # a double space in the source is no part of the name
     word = words[0]
     for candidate in (word, _strip_genitive(word)):
         for full in persons:
@@ -319,9 +319,10 @@ def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
     for c in cands:
         mtext = text[c.start : c.end]
         if c.key is None:
-            base = _strip_genitive(mtext)
-            c.key = base if base in seen_surfaces else mtext
-            seen_surfaces.add(mtext)
+            surface = " ".join(mtext.split())  # a double space in the source is no part of a name
+            base = _strip_genitive(surface)
+            c.key = base if base in seen_surfaces else surface
+            seen_surfaces.add(surface)
         etype = c.type
         k = (c.key, etype)
         ent = by_key.get(k)

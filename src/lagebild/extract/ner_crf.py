@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -665,15 +666,25 @@ class CRFNer:
         if self._tagger is None:
             raise ValueError("lagebild_ner_crf has no model: load it from a pipeline directory")
         spans: list[Span] = []
-        words_all = [t.text for t in doc]
+        # space tokens (a double space in the source, "des  Unternehmens") are left out of
+        # the tagged sequence: the CRF never saw them in training; `keep` maps back. Line
+        # breaks stay: a name does not run across a paragraph
+        keep = [i for i, t in enumerate(doc) if not (t.is_space and "\n" not in t.text)]
+        words_all = [doc[i].text for i in keep]
         clusters_all = self.clusters(words_all) if words_all else []
-        for start, end in self._segments(doc):
+        for seg_start, seg_end in self._segments(doc):
+            start, end = bisect_left(keep, seg_start), bisect_left(keep, seg_end)
             if end <= start:
                 continue
             tags = self._tag(words_all[start:end], clusters_all[start:end])
-            spans.extend(
-                Span(doc, start + s, start + e, label=lab) for s, e, lab in bio_spans(tags)
-            )
+            for s, e, lab in bio_spans(tags):
+                a, b = keep[start + s], keep[start + e - 1] + 1
+                while a < b and _link(doc[a]):  # "pic.twitter.com/x Newman": the link is no name
+                    a += 1
+                while b > a and _link(doc[b - 1]):
+                    b -= 1
+                if b > a:
+                    spans.append(Span(doc, a, b, label=lab))
         doc.ents = filter_spans([*doc.ents, *spans]) if doc.ents else spans
         return doc
 
@@ -750,6 +761,12 @@ class CRFNer:
         if cfg.get("stack"):
             self.load_stack_model(path / _STACK_FILE, cfg["stack"].get("word_feats", "lite"))
         return self
+
+
+def _link(token) -> bool:
+    """A web link with a path ("pic.twitter.com/x"); a bare domain ("bild.de",
+    "www.spiegel.de") can be a name, and GermEval marks it as one."""
+    return token.like_url and "/" in token.text
 
 
 @Language.factory("lagebild_ner_crf")
