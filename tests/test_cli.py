@@ -97,3 +97,15 @@ def test_eval_on_gold_seed(shared: Path, capsys):
     result = json.loads(capsys.readouterr().out)["gold"]
     assert result["documents"] >= 1
     assert result["micro"]["entity_mentions"]["gold"] > 0
+
+
+def test_text_report_names_unnamed_sources() -> None:
+    # a figure inside a statement by an unnamed source is that source's, not the author's
+    from lagebild import analyze
+    from lagebild.render import to_text
+
+    rec = analyze("Die Gemeinde baut eine Brücke. Mehrere Anwohner sagten, dabei würden "
+                  "Tausende Bäume gefällt.")
+    line = next(x for x in to_text(rec).splitlines() if x.lstrip().startswith("q") and "Tausende" in x)
+    st = next(s for s in rec.statements if "Tausende" in s.content.text)
+    assert line.endswith(f"(source: {st.speaker_span.text} in {st.id})")

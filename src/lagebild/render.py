@@ -17,6 +17,18 @@ def _clip(text: str, width: int = 110) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _source(names: dict[str, str], stmts: dict, source: str | None, statement: str | None) -> str:
+    """Who a figure or event is attributed to: the entity, else the unnamed source of its
+    statement ("die Handelskammer in s8"), else the author (null source, no statement)."""
+    if source in names:
+        return names[source]  # type: ignore[index]
+    st = stmts.get(statement or "")
+    if st is not None:
+        who = st.speaker_span.text if st.speaker_span else "unnamed source"
+        return f"{who} in {st.id}"
+    return "author"
+
+
 def to_text(record: Record) -> str:
     doc = record.document
     names = {e.id: e.name for e in record.entities}
@@ -53,7 +65,7 @@ def to_text(record: Record) -> str:
             val = f"{q.low:g}..{q.high:g}" if q.low is not None and q.high is not None else "?"
         else:
             val = "?"
-        src = names.get(q.source or "", "author")
+        src = _source(names, stmts, q.source, q.statement)
         what = f" {q.quantifies}" if q.quantifies else ""
         out.append(f"  {q.id:<5} «{q.span.text}» = {val}{what}  (source: {src})")
     out.append("")
@@ -62,8 +74,8 @@ def to_text(record: Record) -> str:
     for ev in record.events:
         actor = names.get(ev.actor or "", "—")
         target = names.get(ev.target or "", "—")
-        src = names.get(ev.source or "", "author")
-        via = f" in {ev.statement}" if ev.statement and ev.statement in stmts else ""
+        src = _source(names, stmts, ev.source, ev.statement)
+        via = f" in {ev.statement}" if ev.statement and ev.statement in stmts and ev.source else ""
         out.append(f"  {ev.id:<5} {ev.type:<9} {ev.modality:<12} {actor} → {target}  "
                    f"«{ev.trigger.text}»  (source: {src}{via})")
     out.append("")
@@ -102,11 +114,12 @@ def _highlight(text: str, spans: list[tuple[Span, str, str]]) -> str:
 
 def to_html(record: Record) -> str:
     names = {e.id: e.name for e in record.entities}
+    stmts = {s.id: s for s in record.statements}
     spans: list[tuple[Span, str, str]] = []
     for e in record.entities:
         spans += [(m, e.type, f"{e.type}: {e.name}") for m in e.mentions]
     for q in record.quantities:
-        spans.append((q.span, "num", f"figure, source: {names.get(q.source or '', 'author')}"))
+        spans.append((q.span, "num", f"figure, source: {_source(names, stmts, q.source, q.statement)}"))
     # quotes last: they are long and would hide the entities inside them
     body = _highlight(record.document.text, spans)
     rows = "".join(
