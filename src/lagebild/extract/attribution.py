@@ -1233,7 +1233,7 @@ def colon_speech_statements(doc: Doc, facts: _Facts, covered: list[bool]) -> lis
     """ "Der Minister sagte: Wir geben nicht nach." in a text without quotation marks: the
     reporting verb before the colon is the cue, its subject the speaker, the rest of the
     sentence the content (marked text has „…“ after the colon, which the quote rules take)."""
-    if any(t in _ALL_QUOTES for t in facts.texts):
+    if not _quoteless(facts):
         return []
     out: list[RuleStatement] = []
     for s_start, s_end in facts.sents:
@@ -2284,7 +2284,7 @@ def _to_schema(doc: Doc, sts: list[RuleStatement], facts: _Facts) -> list[Statem
 
     result: list[Statement] = []
     prev_speaker: tuple[str | None, bool] = (None, False)
-    quoteless = not any(t in _ALL_QUOTES for t in facts.texts)
+    quoteless = _quoteless(facts)
     for n, st in enumerate(sts, start=1):
         a, b = st.content
         kind = st.kind
@@ -2336,6 +2336,20 @@ def extract_statements(doc: Doc, use_model: bool = True) -> list[Statement]:
     return _to_schema(doc, sts, facts)
 
 
+def _covered(facts: _Facts, sts: list[RuleStatement]) -> list[bool]:
+    """Per token: inside the content (or a part) of one of `sts`."""
+    covered = [False] * facts.n
+    for st in sts:
+        for a, b in st.parts or [st.content]:
+            covered[a:b] = [True] * (b - a)
+    return covered
+
+
+def _quoteless(facts: _Facts) -> bool:
+    """No quotation mark anywhere in the text (10kGNAD strips them; so do some exports)."""
+    return not any(t in _ALL_QUOTES for t in facts.texts)
+
+
 def combine(doc: Doc, facts: _Facts, rules: list[RuleStatement],
             crf: list[RuleStatement]) -> list[RuleStatement]:
     """The CRF's statements, plus the rule decisions it is known to miss (framed direct
@@ -2343,17 +2357,14 @@ def combine(doc: Doc, facts: _Facts, rules: list[RuleStatement],
     anaphoric frames, "according to" frames and "wie X mitteilte")."""
     sts = _keep_framed_quotes(facts, rules, crf) if KEEP_FRAMED_QUOTES else crf
     if "reported" in COMBINE_EXTRA or SOURCE_COLON:
-        covered = [False] * facts.n
-        for st in sts:
-            for a, b in st.parts or [st.content]:
-                covered[a:b] = [True] * (b - a)
+        covered = _covered(facts, sts)
         if "reported" in COMBINE_EXTRA:
             rules = [*rules, *speech_act_statements(doc, facts, covered)]
         if SOURCE_COLON:
             rules = [*rules, *source_colon_statements(doc, facts, covered),
                      *colon_speech_statements(doc, facts, covered)]
     if COMBINE_EXTRA:
-        unmarked = QUOTELESS_EXTRA if not any(doc[k].text in _ALL_QUOTES for k in range(facts.n)) else ()
+        unmarked = QUOTELESS_EXTRA if _quoteless(facts) else ()
         extra = [r for r in rules if ((r.kind if r.kind == "reported" else r.origin) in COMBINE_EXTRA
                                       or r.origin in unmarked or r.origin in ("source_colon", "colon")
                                       or (HEADLINE_QUOTES and _colon_frame(facts, r)))
@@ -2381,10 +2392,7 @@ def _wie_tails(doc: Doc, facts: _Facts, sts: list[RuleStatement]) -> None:
     """Give statements that stop at an embedded *wie* frame the rest of their clause
     (the project's guidelines: the content covers the proposition, parts where it is
     interrupted). A tail that opens a new clause (*und*, *dass*, ...) is left alone."""
-    covered = [False] * facts.n
-    for st in sts:
-        for a, b in st.parts or [st.content]:
-            covered[a:b] = [True] * (b - a)
+    covered = _covered(facts, sts)
     for st in sts:
         if st.cue is None or st.parts:
             continue
@@ -2416,12 +2424,8 @@ def _continuations(doc: Doc, facts: _Facts, sts: list[RuleStatement]) -> list[Ru
     reported-speech mood (`_reported_main_clause`): "Man werde das prüfen." after "Der
     Minister sagte, ..." continues the minister's statement. Questions and sentences that
     open with a subordinator are left alone."""
-    covered = [False] * facts.n
-    last_sent: set[int] = set()
-    for st in sts:
-        for a, b in st.parts or [st.content]:
-            covered[a:b] = [True] * (b - a)
-        last_sent.add(facts.sent_id[st.content[1] - 1])
+    covered = _covered(facts, sts)
+    last_sent = {facts.sent_id[st.content[1] - 1] for st in sts}
     extra = []
     for sid, (s_start, s_end) in enumerate(facts.sents):
         if sid - 1 not in last_sent or sid in last_sent:

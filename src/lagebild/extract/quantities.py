@@ -339,10 +339,10 @@ def _counts_of_one(text: str, found: list[dict], blocked: list[tuple[int, int]])
     """ "Dabei wurde ein Soldat getötet", "darunter ein Kind": an article before a casualty
     noun counts one where its sentence reports casualties (`quantity_casualty_cues.tsv`)."""
     out: list[dict] = []
-    taken = [(q["start"], q["end"]) for q in found]
+    occupied = [(q["start"], q["end"]) for q in found] + blocked
     for m in _ONE.finditer(text):
         noun = m["noun"]
-        if not noun.startswith(_CASUALTY) or any(s < m.end() and m.start() < e for s, e in taken + blocked):
+        if not noun.startswith(_CASUALTY) or any(s < m.end() and m.start() < e for s, e in occupied):
             continue
         a = max((x.end() for x in _SENT_END.finditer(text, max(0, m.start() - 300), m.start())), default=0)
         e = _SENT_END.search(text, m.end())
