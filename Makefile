@@ -39,7 +39,11 @@ bench: install
 
 # Rebuild every shipped model from ../shared/data (hours on one core; CI does not run these:
 # it loads the committed models and checks their scores on slices).
-train-ner: install
+$(VENV)/.installed-train: pyproject.toml | $(VENV)/.installed
+	$(BIN)/python -m pip install -q -e ".[train]"
+	touch $@
+
+train-ner: install $(VENV)/.installed-train
 	$(BIN)/python training/ner/run.py
 
 train-tagger: install

@@ -44,6 +44,7 @@ _VECTORS_DIR = "vectors"
 _CFG_FILE = "crf.json"
 _GAZ_FILE = "gazetteer.tsv"
 _STACK_FILE = "crf2.model"
+_WEIGHTS_FILE = "crf_weights.npz"
 
 
 def word_shape(word: str) -> str:
@@ -421,7 +422,10 @@ class FeatureSet:
         }
 
     def extras(
-        self, words: Sequence[str], mined: MinedGazetteer | None = None
+        self,
+        words: Sequence[str],
+        mined: MinedGazetteer | None = None,
+        pk: list[list[str]] | None = None,
     ) -> list[list[str]] | None:
         """Gazetteer features of each token on its own (None when no gazetteer is used).
 
@@ -434,7 +438,7 @@ class FeatureSet:
             if self.parts:
                 extra = [a + b for a, b in zip(extra, gaz.part_features(words), strict=True)]
         if self.package_gaz:
-            pk = package_gazetteer_features(words)
+            pk = package_gazetteer_features(words) if pk is None else pk
             extra = pk if extra is None else [a + b for a, b in zip(extra, pk, strict=True)]
         return extra
 
@@ -626,6 +630,178 @@ def bio_spans(tags: Iterable[str]) -> Iterator[tuple[int, int, str]]:
             start = -1
 
 
+class WordCache(dict):
+    """A bounded cache of per-word-form results with two generations: when the current one
+    is full it becomes the old one, and old entries still hit (and move back). Frequent
+    words stay, memory stays flat, and no entry is ever stale (values are pure functions
+    of the word form)."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.old: dict = {}
+
+    def lookup(self, key: object) -> object | None:
+        hit = self.get(key)
+        if hit is None:
+            hit = self.old.get(key)
+            if hit is not None:
+                self.store(key, hit)
+        return hit
+
+    def store(self, key: object, value: object) -> None:
+        if len(self) >= self.size:
+            self.old = dict(self)
+            self.clear()
+        self[key] = value
+
+
+class CRFWeights:
+    """The crfsuite model's weights as arrays, so its potentials can be summed with another
+    model's (the ensemble). `emissions` reproduces crfsuite's state scores exactly: every
+    attribute has value 1 and a label's score is the sum of its attributes' weights."""
+
+    def __init__(self, attrs: list[str], labels: list[str], state: np.ndarray,
+                 trans: np.ndarray) -> None:
+        self.attrs = attrs
+        self.labels = labels
+        self.index = {a: i for i, a in enumerate(attrs)}
+        # one extra all-zero row for attributes the model never weighted
+        self.state = np.vstack([state, np.zeros((1, len(labels)), np.float32)])
+        self.trans = trans
+        self._cache = WordCache(8_000)
+
+    @classmethod
+    def from_tagger(cls, tagger: object) -> CRFWeights:
+        info = tagger.info()  # type: ignore[attr-defined]
+        labels = list(tagger.labels())  # type: ignore[attr-defined]
+        lab = {y: i for i, y in enumerate(labels)}
+        attrs: dict[str, int] = {}
+        rows, cols, vals = [], [], []
+        for (a, y), w in info.state_features.items():
+            rows.append(attrs.setdefault(a, len(attrs)))
+            cols.append(lab[y])
+            vals.append(w)
+        state = np.zeros((len(attrs), len(labels)), np.float32)
+        state[rows, cols] = vals
+        trans = np.zeros((len(labels), len(labels)), np.float32)
+        for (a, b), w in info.transitions.items():
+            trans[lab[a], lab[b]] = w
+        return cls(list(attrs), labels, state, trans)
+
+    def emissions(self, xseq: list[list[str]]) -> np.ndarray:
+        """(n_tokens, n_labels) state scores of one sentence's attribute lists."""
+        unk = len(self.attrs)
+        get = self.index.get
+        idx = [get(f, unk) for feats in xseq for f in feats]
+        offs = np.cumsum([0] + [len(f) for f in xseq[:-1]])
+        return np.add.reduceat(self.state[idx], offs, axis=0)
+
+    def sentence_emissions(
+        self,
+        words: list[str],
+        clusters: list[tuple[str, ...]],
+        extra: Sequence[Sequence[str]] | None,
+        window: int = 2,
+    ) -> np.ndarray:
+        """The same scores as `emissions(token_features(...))` (rich=False), without
+        building the attribute strings: a word's own and neighbour attributes are summed
+        once per word form and cached, leaving per token only the bigram and gazetteer
+        lookups. This is what keeps the ensemble within the pipeline's speed budget."""
+        n = len(words)
+        get = self.index.get
+        unk = len(self.attrs)
+        state = self.state
+        offs = [o for o in range(-window, window + 1) if o]
+        keys = list(zip(words, clusters, strict=True))
+        known = {k: self._cache.lookup(k) for k in dict.fromkeys(keys)}
+        missing = [k for k, v in known.items() if v is None]
+        if missing:
+            known.update(self._word_scores(missing, offs))
+        scores = [known[k] for k in keys]
+        em = np.stack([sc[0] for sc in scores])
+        ctx = np.stack([sc[1] for sc in scores])  # (n, len(offs), K)
+        for k, off in enumerate(offs):
+            lo, hi = max(0, -off), min(n, n - off)
+            if hi > lo:
+                em[lo:hi] += ctx[lo + off : hi + off, k]
+        em += state[get("bias", unk)]
+        em[0] += state[get("BOS", unk)]
+        em[n - 1] += state[get("EOS", unk)]
+        low = [sc[2] for sc in scores]
+        idx: list[int] = []
+        pos: list[int] = []
+        for i in range(n):
+            if i > 0:
+                idx.append(get(f"bi-1={low[i - 1]}|{low[i]}", unk))
+                pos.append(i)
+            if i + 1 < n:
+                idx.append(get(f"bi+1={low[i]}|{low[i + 1]}", unk))
+                pos.append(i)
+            if extra is not None:
+                for f in extra[i]:
+                    idx.append(get(f, unk))
+                    pos.append(i)
+                    if i + 1 < n:
+                        idx.append(get(f"-1{f}", unk))
+                        pos.append(i + 1)
+                    if i > 0:
+                        idx.append(get(f"+1{f}", unk))
+                        pos.append(i - 1)
+        if idx:
+            np.add.at(em, pos, state[idx])
+        return em
+
+    def prefetch(
+        self, words: Sequence[str], clusters: Sequence[tuple[str, ...]], window: int = 2
+    ) -> None:
+        """Score all word forms of a document not yet cached in one batch (fewer, larger
+        array operations than one batch per sentence)."""
+        keys = dict.fromkeys(zip(words, clusters, strict=True))
+        missing = [k for k in keys if self._cache.lookup(k) is None]
+        if missing:
+            self._word_scores(missing, [o for o in range(-window, window + 1) if o])
+
+    def _word_scores(
+        self, keys: list[tuple[str, tuple[str, ...]]], offs: list[int]
+    ) -> dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray, str]]:
+        """(own score, per-offset neighbour scores, lower-case attribute) of word forms
+        not yet cached, all at once (one gather and one segment sum per attribute group)."""
+        get = self.index.get
+        unk = len(self.attrs)
+
+        def summed(groups: list[Sequence[str]]) -> np.ndarray:
+            idx = [get(f, unk) for g in groups for f in g]
+            starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
+            return np.add.reduceat(self.state[idx], starts, axis=0)
+
+        ctxs = [_ctx_cached(w, c) for w, c in keys]
+        own = summed([_own_cached(w, c) for w, c in keys])
+        near = np.stack([summed([ctx[off] for ctx in ctxs]) for off in offs], axis=1)
+        out = {}
+        for i, key in enumerate(keys):
+            out[key] = hit = (own[i].copy(), near[i].copy(), ctxs[i][0])
+            self._cache.store(key, hit)
+        return out
+
+    def to_file(self, path: Path) -> None:
+        rows, cols = np.nonzero(self.state[:-1])
+        meta = json.dumps({"attrs": self.attrs, "labels": self.labels}, ensure_ascii=False)
+        np.savez_compressed(
+            path, rows=rows.astype(np.int32), cols=cols.astype(np.int8),
+            vals=self.state[rows, cols], trans=self.trans,
+            meta=np.frombuffer(meta.encode("utf-8"), dtype=np.uint8),
+        )
+
+    @classmethod
+    def from_file(cls, path: Path) -> CRFWeights:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+            state = np.zeros((len(meta["attrs"]), len(meta["labels"])), np.float32)
+            state[z["rows"], z["cols"]] = z["vals"]
+            return cls(meta["attrs"], meta["labels"], state, z["trans"])
+
+
 class CRFNer:
     """spaCy component: tags each sentence (or the whole doc) with the CRF, sets doc.ents.
 
@@ -643,15 +819,19 @@ class CRFNer:
         # optional second-stage CRF over the first stage's labels and marginals
         self._stack_tagger = None
         self._labels: tuple[str, ...] = ()
+        self._model_file: Path | None = None
         self._stack_bytes = b""
         self.stack_word_feats = "lite"
+        # optional ensemble with the numpy BiLSTM-CRF (ner_bilstm.py): both models' CRF
+        # potentials are summed with weights `ensemble_weight` (CRF) and 1 - it (BiLSTM)
+        self._neural = None
+        self.ensemble_weight = 1.0
+        self._crf_weights: CRFWeights | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
         """Entity labels the CRF can emit (BIO prefixes stripped)."""
-        if self._tagger is None:
-            return ()
-        return tuple(sorted({t[2:] for t in self._tagger.labels() if t != "O"}))
+        return tuple(sorted({t[2:] for t in self._labels if t != "O"}))
 
     def _segments(self, doc: Doc) -> Iterator[tuple[int, int]]:
         """Sentences if set (the CRF was trained on sentences), else chunks of <= 100 tokens."""
@@ -663,7 +843,7 @@ class CRFNer:
             yield start, min(start + 100, len(doc))
 
     def __call__(self, doc: Doc) -> Doc:
-        if self._tagger is None:
+        if self._tagger is None and self._crf_weights is None:
             raise ValueError("lagebild_ner_crf has no model: load it from a pipeline directory")
         spans: list[Span] = []
         # space tokens (a double space in the source, "des  Unternehmens") are left out of
@@ -672,11 +852,15 @@ class CRFNer:
         keep = [i for i, t in enumerate(doc) if not (t.is_space and "\n" not in t.text)]
         words_all = [doc[i].text for i in keep]
         clusters_all = self.clusters(words_all) if words_all else []
+        segs = []
         for seg_start, seg_end in self._segments(doc):
             start, end = bisect_left(keep, seg_start), bisect_left(keep, seg_end)
-            if end <= start:
-                continue
-            tags = self._tag(words_all[start:end], clusters_all[start:end])
+            if end > start:
+                segs.append((start, end))
+        tagged = self._tag_all(
+            [words_all[s:e] for s, e in segs], [clusters_all[s:e] for s, e in segs]
+        )
+        for (start, _end), tags in zip(segs, tagged, strict=True):
             for s, e, lab in bio_spans(tags):
                 a, b = keep[start + s], keep[start + e - 1] + 1
                 while a < b and _link(doc[a]):  # "pic.twitter.com/x Newman": the link is no name
@@ -687,6 +871,54 @@ class CRFNer:
                     spans.append(Span(doc, a, b, label=lab))
         doc.ents = filter_spans([*doc.ents, *spans]) if doc.ents else spans
         return doc
+
+    def _tag_all(
+        self, sents: list[list[str]], clusters: list[list[tuple[str, ...]]]
+    ) -> list[list[str]]:
+        """All sentences of a document: one by one, or (ensemble) the BiLSTM over all at once."""
+        if self._neural is None or self._crf_weights is None:
+            return [self._tag(w, c) for w, c in zip(sents, clusters, strict=True)]
+        from .ner_bilstm import viterbi_batch
+
+        w = self.ensemble_weight
+        cw = self._crf_weights
+        feats = self.features
+        assert not feats.rich, "the ensemble's fast CRF scores assume rich=False"
+        cw.prefetch([w for ws in sents for w in ws], [c for cs in clusters for c in cs],
+                    feats.window)
+        pks = [package_gazetteer_features(words) for words in sents]  # both models use it
+        nn = self._neural.emissions(sents, pks)  # type: ignore[attr-defined]
+        ems = [
+            w * cw.sentence_emissions(words, cl, feats.extras(words, pk=pk), feats.window)
+            + (1 - w) * e[:, self._nn_cols]
+            for words, cl, e, pk in zip(sents, clusters, nn, pks, strict=True)
+        ]
+        labels = cw.labels
+        return [
+            [labels[k] for k in path]
+            for path in viterbi_batch(ems, self._ens_trans, self._ens_start, self._ens_end)
+        ]
+
+    def set_ensemble(self, neural: object, weight: float) -> None:
+        """Tag with the product of this CRF (weight `weight`) and a `BiLSTMTagger`."""
+        from .ner_bilstm import bioes_allowed
+
+        if self._crf_weights is None:
+            assert self._tagger is not None
+            self._crf_weights = CRFWeights.from_tagger(self._tagger)
+        cw = self._crf_weights
+        self._labels = tuple(cw.labels)
+        self._neural = neural
+        self.ensemble_weight = weight
+        nn_index = {t: i for i, t in enumerate(neural.tags)}  # type: ignore[attr-defined]
+        self._nn_cols = np.array([nn_index[t] for t in cw.labels])
+        cols = self._nn_cols
+        ok_s, ok_t, ok_e = bioes_allowed(cw.labels)
+        neg = np.float32(-1e9)
+        n_tr = neural.trans[np.ix_(cols, cols)]  # type: ignore[attr-defined]
+        self._ens_trans = np.where(ok_t, weight * cw.trans + (1 - weight) * n_tr, neg)
+        self._ens_start = np.where(ok_s, (1 - weight) * neural.start[cols], neg)  # type: ignore[attr-defined]
+        self._ens_end = np.where(ok_e, (1 - weight) * neural.end[cols], neg)  # type: ignore[attr-defined]
 
     def _tag(self, words: list[str], clusters: list[tuple[str, ...]]) -> list[str]:
         """One sentence: stage 1, then (if the model has one) the stacked stage 2."""
@@ -706,6 +938,7 @@ class CRFNer:
         self._tagger = pycrfsuite.Tagger()
         self._tagger.open(str(model_file))
         self._labels = tuple(self._tagger.labels())
+        self._model_file = model_file
 
     def load_stack_model(self, model_file: Path, word_feats: str = "lite") -> None:
         """Add the second-stage CRF (trained by training/ner/train_stack.py)."""
@@ -719,7 +952,8 @@ class CRFNer:
     def to_disk(self, path: str | Path, exclude: Iterable[str] = ()) -> None:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        (path / _MODEL_FILE).write_bytes(self._model_bytes)
+        model_bytes = self._model_bytes or self._model_file.read_bytes()  # type: ignore[union-attr]
+        (path / _MODEL_FILE).write_bytes(model_bytes)
         cl = self.clusters
         with (path / _CLUSTER_FILE).open("w", encoding="utf-8") as fh:
             fh.writelines(f"{w}\t" + "\t".join(ids) + "\n" for w, ids in sorted(cl.table.items()))
@@ -727,6 +961,10 @@ class CRFNer:
         if self._stack_tagger is not None:
             (path / _STACK_FILE).write_bytes(self._stack_bytes)
             cfg["stack"] = {"word_feats": self.stack_word_feats}
+        if self._neural is not None and self._crf_weights is not None:
+            self._crf_weights.to_file(path / _WEIGHTS_FILE)
+            self._neural.to_dir(path)  # type: ignore[attr-defined]
+            cfg["ensemble"] = {"weight": self.ensemble_weight}
         (path / _CFG_FILE).write_text(json.dumps(cfg), encoding="utf-8")
         if self.features.mined is not None:
             self.features.mined.to_file(path / _GAZ_FILE)
@@ -737,8 +975,13 @@ class CRFNer:
 
     def from_disk(self, path: str | Path, exclude: Iterable[str] = ()) -> CRFNer:
         path = Path(path)
-        self.load_model(path / _MODEL_FILE)
         cfg = json.loads((path / _CFG_FILE).read_text(encoding="utf-8"))
+        if cfg.get("ensemble"):
+            # the ensemble scores the CRF from its weight arrays: crfsuite's own copy of the
+            # model (and its bytes) would only cost memory; to_disk copies the file
+            self._tagger, self._model_bytes, self._model_file = None, b"", path / _MODEL_FILE
+        else:
+            self.load_model(path / _MODEL_FILE)
         centers = np.load(path / _CENTERS_FILE) if (path / _CENTERS_FILE).exists() else None
         vectors = None
         if (path / _VECTORS_DIR).exists():
@@ -760,6 +1003,13 @@ class CRFNer:
         self._stack_tagger = None
         if cfg.get("stack"):
             self.load_stack_model(path / _STACK_FILE, cfg["stack"].get("word_feats", "lite"))
+        self._neural = None
+        self._crf_weights = None
+        if cfg.get("ensemble"):
+            from .ner_bilstm import BiLSTMTagger
+
+            self._crf_weights = CRFWeights.from_file(path / _WEIGHTS_FILE)
+            self.set_ensemble(BiLSTMTagger.from_dir(path), cfg["ensemble"]["weight"])
         return self
 
 

@@ -1,0 +1,210 @@
+"""The NER ensemble's numpy parts: BiLSTM forward pass, batched Viterbi, fast CRF scores.
+
+The BiLSTM is checked against a plain per-sentence, per-step reference written out
+below (random small weights), so the batching, length sorting and the reversed
+backward direction cannot silently go wrong; training/ner/export_bilstm.py checks the
+same forward pass against PyTorch on real weights.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import spacy
+from spacy.vectors import Vectors
+
+from lagebild.extract.ner_bilstm import (
+    GAZ_FEATS,
+    N_CASING,
+    BiLSTMTagger,
+    casing,
+    char_ids,
+    gaz_multi_hot,
+    viterbi_batch,
+)
+from lagebild.extract.ner_crf import WordCache, token_features
+from lagebild.resources import model_path
+
+TAGS = ["O", "B-PER", "E-PER", "S-PER", "S-LOC"]
+SENTS = [
+    ["Helga", "Brommer", "reiste", "nach", "Kassel", "."],
+    ["Ja", "."],
+    ["Der", "Rat", "in", "Paris", "tagte", "am", "Montag", "lange", "."],
+    [],
+]
+
+
+def _random_tagger(hidden: int = 3, seed: int = 0) -> BiLSTMTagger:
+    rng = np.random.default_rng(seed)
+    words = {"der": 2, "rat": 3, "in": 4, "paris": 5}
+    chars = {c: i + 4 for i, c in enumerate("abcdefghijklmnopqrstuvwxyzäöüßABCDEFGHIJKLMNOPQRSTUVWXYZ.")}
+    d_vec, d_word, d_char, n_filt, d_case, d_gaz = 4, 3, 2, 3, 2, 2
+    d_in = d_vec + d_word + n_filt + d_case + d_gaz
+    k = len(TAGS)
+
+    def r(*shape: int) -> np.ndarray:
+        return rng.normal(0, 0.5, shape).astype(np.float32)
+
+    params = {
+        "word_emb.weight": r(len(words) + 2, d_word),
+        "char_emb.weight": r(len(chars) + 4, d_char),
+        "char_cnn.weight": r(n_filt, d_char, 3),
+        "char_cnn.bias": r(n_filt),
+        "case_emb.weight": r(N_CASING, d_case),
+        "gaz.weight": r(d_gaz, len(GAZ_FEATS)),
+        "out.weight": r(k, 2 * hidden),
+        "out.bias": r(k),
+        "crf.start": r(k),
+        "crf.trans": r(k, k),
+        "crf.end": r(k),
+    }
+    params["char_emb.weight"][0] = 0.0  # padding row, as nn.Embedding(padding_idx=0)
+    for suffix in ("", "_reverse"):
+        params[f"lstm.weight_ih_l0{suffix}"] = r(4 * hidden, d_in)
+        params[f"lstm.weight_hh_l0{suffix}"] = r(4 * hidden, hidden)
+        params[f"lstm.bias_ih_l0{suffix}"] = r(4 * hidden)
+        params[f"lstm.bias_hh_l0{suffix}"] = r(4 * hidden)
+    vectors = Vectors(data=r(50, d_vec), mode="floret", minn=4, maxn=5, hash_count=2,
+                      hash_seed=2166136261, bow="<", eow=">")
+    return BiLSTMTagger(params, words, chars, TAGS, vectors)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _reference_emissions(tg: BiLSTMTagger, words: list[str]) -> np.ndarray:
+    """One sentence, one token and one step at a time, straight from the weights."""
+    p = tg.params
+    gaz = gaz_multi_hot(words)
+    rows = []
+    for i, w in enumerate(words):
+        ids = char_ids(w, tg.chars)
+        emb = p["char_emb.weight"][ids]  # (n, d)
+        padded = np.vstack([np.zeros((1, emb.shape[1])), emb, np.zeros((1, emb.shape[1]))])
+        conv = [
+            sum(padded[j + k] @ p["char_cnn.weight"][:, :, k].T for k in range(3))
+            + p["char_cnn.bias"]
+            for j in range(len(ids))
+        ]
+        rows.append(np.concatenate([
+            tg.vectors.get_batch([w])[0],
+            p["word_emb.weight"][tg.words.get(w.lower(), 1)],
+            np.max(conv, axis=0),
+            p["case_emb.weight"][casing(w)],
+            p["gaz.weight"] @ gaz[i],
+        ]))
+    x = np.array(rows)
+
+    def run(xs: np.ndarray, suffix: str) -> np.ndarray:
+        hid = p[f"lstm.weight_hh_l0{suffix}"].shape[1]
+        h, c, out = np.zeros(hid), np.zeros(hid), []
+        for xt in xs:
+            g = (p[f"lstm.weight_ih_l0{suffix}"] @ xt + p[f"lstm.bias_ih_l0{suffix}"]
+                 + p[f"lstm.weight_hh_l0{suffix}"] @ h + p[f"lstm.bias_hh_l0{suffix}"])
+            i_g, f_g, g_g, o_g = np.split(g, 4)
+            c = _sigmoid(f_g) * c + _sigmoid(i_g) * np.tanh(g_g)
+            h = _sigmoid(o_g) * np.tanh(c)
+            out.append(h)
+        return np.array(out)
+
+    hs = np.concatenate([run(x, ""), run(x[::-1], "_reverse")[::-1]], axis=1)
+    return hs @ p["out.weight"].T + p["out.bias"]
+
+
+def test_numpy_bilstm_matches_step_by_step_reference() -> None:
+    tg = _random_tagger()
+    got = tg.emissions(SENTS)
+    assert [e.shape for e in got] == [(len(s), len(TAGS)) for s in SENTS]
+    for sent, em in zip(SENTS, got, strict=True):
+        if sent:
+            np.testing.assert_allclose(em, _reference_emissions(tg, sent), atol=1e-4)
+    # the per-word cache gives the same numbers on a second pass
+    for em, again in zip(got, tg.emissions(SENTS), strict=True):
+        np.testing.assert_allclose(em, again, atol=1e-6)
+
+
+def test_bilstm_round_trips_through_its_files(tmp_path) -> None:
+    tg = _random_tagger(seed=3)
+    tg.to_dir(tmp_path)
+    back = BiLSTMTagger.from_dir(tmp_path)
+    assert back.tags == TAGS and back.words == tg.words
+    for a, b in zip(tg.emissions(SENTS), back.emissions(SENTS), strict=True):
+        np.testing.assert_allclose(a, b, atol=0.05)  # float16 on disk
+
+
+def test_viterbi_batch_matches_brute_force() -> None:
+    rng = np.random.default_rng(1)
+    k = 3
+    trans, start, end = rng.normal(size=(k, k)), rng.normal(size=k), rng.normal(size=k)
+    ems = [rng.normal(size=(n, k)) for n in (1, 4, 2, 3)]
+    paths = viterbi_batch(ems, trans, start, end)
+    for em, path in zip(ems, paths, strict=True):
+
+        def total(y: tuple[int, ...], em: np.ndarray = em) -> float:
+            s = start[y[0]] + end[y[-1]] + sum(em[t, y[t]] for t in range(len(y)))
+            return s + sum(trans[y[t - 1], y[t]] for t in range(1, len(y)))
+
+        best = max(itertools.product(range(k), repeat=len(em)), key=total)
+        assert tuple(path) == best
+    assert viterbi_batch([], trans, start, end) == []
+
+
+def test_word_cache_keeps_recent_entries_in_bounded_memory() -> None:
+    cache = WordCache(2)
+    for w in ("a", "b", "c"):
+        cache.store(w, w.upper())
+    assert cache.lookup("a") == "A"  # from the old generation, moved back
+    assert cache.lookup("c") == "C"
+    cache.store("d", "D")
+    cache.store("e", "E")
+    assert len(cache) + len(cache.old) <= 4
+    assert cache.lookup("zzz") is None
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    import lagebild.extract.ner_crf  # noqa: F401  (registers the factory)
+
+    return spacy.load(model_path("ner")).get_pipe("ner")
+
+
+def test_fast_crf_scores_equal_the_attribute_sum(shipped) -> None:
+    """The ensemble's cached CRF scores must equal crfsuite's state scores exactly."""
+    import pycrfsuite
+
+    from lagebild.extract.ner_crf import CRFWeights
+
+    if shipped._crf_weights is not None:
+        cw = shipped._crf_weights
+    else:
+        tagger = pycrfsuite.Tagger()
+        tagger.open(str(model_path("ner") / "ner" / "crf.model"))
+        cw = CRFWeights.from_tagger(tagger)
+    feats = shipped.features
+    for words in SENTS[:3]:
+        cl = shipped.clusters(words)
+        extra = feats.extras(words)
+        slow = cw.emissions(token_features(words, cl, extra, feats.window, feats.rich))
+        fast = cw.sentence_emissions(words, cl, extra, feats.window)
+        np.testing.assert_allclose(fast, slow, atol=1e-4)
+
+
+def test_crf_weights_reproduce_crfsuite_viterbi(shipped) -> None:
+    import pycrfsuite
+
+    from lagebild.extract.ner_bilstm import bioes_allowed
+    from lagebild.extract.ner_crf import CRFWeights
+
+    tagger = pycrfsuite.Tagger()
+    tagger.open(str(model_path("ner") / "ner" / "crf.model"))
+    cw = CRFWeights.from_tagger(tagger)
+    for words in SENTS[:3]:
+        x = shipped.features(words, shipped.clusters(words))
+        ok_s, _, ok_e = bioes_allowed(cw.labels)
+        zero = np.zeros(len(cw.labels))
+        (path,) = viterbi_batch([cw.emissions(x)], cw.trans, zero, zero)
+        assert [cw.labels[k] for k in path] == tagger.tag(x)
+        assert ok_s.any() and ok_e.any()
