@@ -15,6 +15,11 @@ pipeline directory, so `spacy.load(dir)` restores it once this module is importe
 Which feature groups a model was trained with (window width, gazetteers, richer context)
 is recorded in its `crf.json`, so older model directories keep getting exactly the
 features they were trained on.
+
+With `"ensemble"` in `crf.json` the component tags with the product of this CRF and the
+BiLSTM-CRF of `ner_bilstm.py`: the CRF's weights are read into arrays (`CRFWeights`, so
+its scores can be added to another model's), both models' potentials are summed with the
+stored weight and one Viterbi pass decodes them (training/ner/MODEL_CARD_NER.md).
 """
 
 from __future__ import annotations
@@ -827,6 +832,10 @@ class CRFNer:
         self._neural = None
         self.ensemble_weight = 1.0
         self._crf_weights: CRFWeights | None = None
+        # set by `set_ensemble`: the BiLSTM's tag columns in the CRF's label order and the
+        # summed transition/start/end scores with the BIOES constraints applied
+        self._nn_cols = np.zeros(0, dtype=np.int64)
+        self._ens_trans = self._ens_start = self._ens_end = np.zeros(0, dtype=np.float32)
 
     @property
     def labels(self) -> tuple[str, ...]:
