@@ -778,3 +778,15 @@ def test_colon_frame_needs_a_speaker(rules: Language) -> None:
     doc = rules("Neben dem Streit gibt es auch Sportliches zu berichten: Die Gastgeber siegten klar.")
     facts = attribution.token_facts(doc)
     assert attribution.colon_speech_statements(doc, facts, [False] * len(doc)) == []
+
+
+def test_clause_start_search_is_bounded() -> None:
+    """Without commas the clause start is searched at most _MAX_CLAUSE tokens back: an
+    unpunctuated input of tens of thousands of tokens used to make the rules quadratic."""
+    words = ["wort"] * 600
+    doc = Doc(spacy.blank("de").vocab, words=words)
+    assert attribution._clause_start(doc, 550, 0) == 550 - attribution._MAX_CLAUSE
+    assert attribution._clause_start(doc, 150, 0) == 0
+    words[540] = ","
+    doc = Doc(spacy.blank("de").vocab, words=words)
+    assert attribution._clause_start(doc, 550, 0) == 541

@@ -208,3 +208,16 @@ def test_crf_weights_reproduce_crfsuite_viterbi(shipped) -> None:
         (path,) = viterbi_batch([cw.emissions(x)], cw.trans, zero, zero)
         assert [cw.labels[k] for k in path] == tagger.tag(x)
         assert ok_s.any() and ok_e.any()
+
+
+def test_overlong_sentences_are_tagged_in_bounded_pieces(shipped) -> None:
+    """A text without full stops must not make one giant segment (memory grows with it)."""
+    nlp = spacy.blank("de")
+    words = ("Karl Bauer traf in Kassel die UNO und".split()) * 80
+    doc = spacy.tokens.Doc(nlp.vocab, words=words, sent_starts=[True] + [False] * (len(words) - 1))
+    pieces = list(shipped._segments(doc))
+    assert max(b - a for a, b in pieces) <= 250
+    assert pieces[0][0] == 0 and pieces[-1][1] == len(words)
+    assert all(a == b for (_, a), (b, _) in zip(pieces, pieces[1:], strict=False))
+    tagged = shipped(doc)
+    assert any(e.text == "Kassel" for e in tagged.ents)

@@ -582,9 +582,15 @@ def _prefield_speaker(doc: Doc, s_start: int, v: int) -> tuple[int, int] | None:
     return (first[0], end) if k >= v - 1 else None
 
 
+#: how far back a clause start is searched: real clauses are far shorter, and an unbounded
+#: walk made a text without punctuation (tens of thousands of tokens) quadratic
+_MAX_CLAUSE = 200
+
+
 def _clause_start(doc: Doc, i: int, sent_start: int) -> int:
     k = i
-    while k > sent_start and doc[k - 1].text not in (",", ";", ":") and doc[k - 1].text not in _ALL_QUOTES:
+    floor = max(sent_start, i - _MAX_CLAUSE)
+    while k > floor and doc[k - 1].text not in (",", ";", ":") and doc[k - 1].text not in _ALL_QUOTES:
         k -= 1
     return k
 

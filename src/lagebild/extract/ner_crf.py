@@ -50,6 +50,7 @@ _CFG_FILE = "crf.json"
 _GAZ_FILE = "gazetteer.tsv"
 _STACK_FILE = "crf2.model"
 _WEIGHTS_FILE = "crf_weights.npz"
+_MAX_SEGMENT = 250  # tokens; GermEval's longest training sentences are far shorter
 
 
 def word_shape(word: str) -> str:
@@ -843,10 +844,15 @@ class CRFNer:
         return tuple(sorted({t[2:] for t in self._labels if t != "O"}))
 
     def _segments(self, doc: Doc) -> Iterator[tuple[int, int]]:
-        """Sentences if set (the CRF was trained on sentences), else chunks of <= 100 tokens."""
+        """Sentences if set (the CRF was trained on sentences), else chunks of <= 100 tokens.
+
+        A "sentence" longer than `_MAX_SEGMENT` tokens (a list or a text without full
+        stops) is cut into pieces of that size: the models' memory grows with the longest
+        segment, and a 5 MB input without one full stop must not take gigabytes."""
         if doc.has_annotation("SENT_START"):
             for sent in doc.sents:
-                yield sent.start, sent.end
+                for start in range(sent.start, sent.end, _MAX_SEGMENT):
+                    yield start, min(start + _MAX_SEGMENT, sent.end)
             return
         for start in range(0, len(doc), 100):
             yield start, min(start + 100, len(doc))
