@@ -56,6 +56,7 @@ from lagebild.extract.ner_bilstm import (  # noqa: E402
     N_CASING,
     PAD,
     UNK,
+    bioes_allowed,
     casing,
     char_ids,
     gaz_multi_hot,
@@ -169,30 +170,14 @@ class Featurized:
 # ----------------------------------------------------------------------------- CRF
 
 def bioes_constraints(tags: list[str]) -> tuple[Tensor, Tensor, Tensor]:
-    """Additive masks (0 allowed, NEG forbidden) for start, transitions and end under BIOES."""
-    k = len(tags)
+    """Additive masks (0 allowed, NEG forbidden) for start, transitions and end under BIOES
+    (the run-time decoder's own rule, `bioes_allowed`)."""
 
-    def split(t: str) -> tuple[str, str]:
-        return (t, "") if t == "O" else (t[0], t[2:])
+    def mask(ok: np.ndarray) -> Tensor:
+        return torch.from_numpy(np.where(ok, 0.0, NEG).astype(np.float32))
 
-    start = torch.zeros(k)
-    end = torch.zeros(k)
-    trans = torch.zeros(k, k)
-    for i, a in enumerate(tags):
-        pa, la = split(a)
-        if pa in ("I", "E"):
-            start[i] = NEG
-        if pa in ("B", "I"):
-            end[i] = NEG
-        for j, b in enumerate(tags):
-            pb, lb = split(b)
-            if pa in ("B", "I"):
-                ok = pb in ("I", "E") and lb == la
-            else:
-                ok = pb in ("O", "B", "S")
-            if not ok:
-                trans[i, j] = NEG
-    return start, trans, end
+    ok_s, ok_t, ok_e = bioes_allowed(tags)
+    return mask(ok_s), mask(ok_t), mask(ok_e)
 
 
 class CRF(nn.Module):

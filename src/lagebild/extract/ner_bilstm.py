@@ -158,24 +158,29 @@ class BiLSTMTagger:
         self.tags = tags
         self.vectors = vectors
         p = {k: v.astype(np.float32) for k, v in params.items()}
-        self.hidden = p["lstm.weight_hh_l0"].shape[1]
+        self.hidden = hid = p["lstm.weight_hh_l0"].shape[1]
+        # sigmoid(x) = (tanh(x/2) + 1) / 2, so one tanh serves all four gates per step if the
+        # input, forget and output gate rows are halved; done here once, in every weight
+        # that feeds the gates (halving is exact in floating point)
+        scale = np.full(4 * hid, 0.5, dtype=np.float32)
+        scale[2 * hid : 3 * hid] = 1.0
         n_gaz = p["gaz.weight"].shape[1]
         d_gaz = p["gaz.weight"].shape[0]
         w_ih = np.stack([p["lstm.weight_ih_l0"], p["lstm.weight_ih_l0_reverse"]])  # (2,4H,d)
         d_word = w_ih.shape[2] - d_gaz
-        self._w_word = w_ih[:, :, :d_word].transpose(0, 2, 1).copy()  # (2, d_word, 4H)
+        self._w_word = w_ih[:, :, :d_word].transpose(0, 2, 1) * scale  # (2, d_word, 4H)
         # gazetteer multi-hot -> embedding -> LSTM input, folded into one (2, n_gaz, 4H)
-        self._w_gaz = np.einsum("gn,zhg->znh", p["gaz.weight"], w_ih[:, :, d_word:])
+        self._w_gaz = np.einsum("gn,zhg->znh", p["gaz.weight"], w_ih[:, :, d_word:]) * scale
         assert self._w_gaz.shape[1] == n_gaz
         self._bias = np.stack(
             [
                 p["lstm.bias_ih_l0"] + p["lstm.bias_hh_l0"],
                 p["lstm.bias_ih_l0_reverse"] + p["lstm.bias_hh_l0_reverse"],
             ]
-        )
+        ) * scale
         self._w_hh = np.stack(
             [p["lstm.weight_hh_l0"].T, p["lstm.weight_hh_l0_reverse"].T]
-        )  # (2, H, 4H)
+        ) * scale  # (2, H, 4H)
         self._out_w = p["out.weight"].T.copy()
         self._out_b = p["out.bias"]
         self._word_emb = p["word_emb.weight"]
@@ -183,10 +188,9 @@ class BiLSTMTagger:
         self._conv_w = p["char_cnn.weight"]  # (filters, char_dim, 3)
         self._conv_b = p["char_cnn.bias"]
         self._case_emb = p["case_emb.weight"]
-        ok_s, ok_t, ok_e = bioes_allowed(tags)
-        self.start = np.where(ok_s, p["crf.start"], _NEG).astype(np.float32)
-        self.trans = np.where(ok_t, p["crf.trans"], _NEG).astype(np.float32)
-        self.end = np.where(ok_e, p["crf.end"], _NEG).astype(np.float32)
+        # the CRF layer's scores as trained; the decoder (CRFNer.set_ensemble) forbids
+        # invalid BIOES sequences itself
+        self.start, self.trans, self.end = p["crf.start"], p["crf.trans"], p["crf.end"]
         self._cache = WordCache(_CACHE_SIZE)
 
     # -- persistence ---------------------------------------------------------------------
@@ -277,11 +281,7 @@ class BiLSTMTagger:
             seg = g_tok[:, offs[j] : offs[j] + n]
             gates[0, j, :n] = seg[0]
             gates[1, j, :n] = seg[1, ::-1]  # the backward LSTM reads the sentence reversed
-        # sigmoid(x) = (tanh(x/2) + 1) / 2: one tanh over all four gates per step
-        scale = np.full(4 * hid, 0.5, dtype=np.float32)
-        scale[2 * hid : 3 * hid] = 1.0
-        gates *= scale
-        w_hh = self._w_hh * scale
+        w_hh = self._w_hh  # gate rows pre-scaled for the one-tanh sigmoid (see __init__)
         h = np.zeros((2, b, hid), dtype=np.float32)
         c = np.zeros((2, b, hid), dtype=np.float32)
         states = np.zeros((2, b, t_max, hid), dtype=np.float32)
