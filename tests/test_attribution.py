@@ -790,3 +790,26 @@ def test_clause_start_search_is_bounded() -> None:
     words[540] = ","
     doc = Doc(spacy.blank("de").vocab, words=words)
     assert attribution._clause_start(doc, 550, 0) == 541
+
+
+def test_a_long_document_is_tagged_in_pieces_with_the_same_statements(
+    layer: Language, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents over `CRF_PIECE` tokens are tagged in sentence-aligned pieces (crfsuite
+    holds a few KB per token of the sequence it tags); where every statement lies inside
+    one piece, the pieces give what one pass gives."""
+    text = " ".join([
+        "„Wir werden die Brücke bis zum Herbst reparieren“, sagte Bürgermeisterin Ute Falkner.",
+        "Der Gemeinderat habe das Geld bereits bewilligt, erklärte ein Sprecher der Stadt.",
+        "Laut Polizei wurden bei dem Unfall zwei Menschen leicht verletzt.",
+        "Die Opposition kritisierte, die Reparatur komme viel zu spät.",
+    ] * 4)
+
+    def key(st: Statement) -> tuple:
+        return (st.content.start, st.content.end, text_of(st.speaker), text_of(st.cue), st.kind)
+
+    whole = [key(s) for s in layer(text)._.lb_statements]
+    monkeypatch.setattr(attribution, "CRF_PIECE", 40)
+    pieces = [key(s) for s in layer(text)._.lb_statements]
+    assert len(whole) >= 8
+    assert pieces == whole

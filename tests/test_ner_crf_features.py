@@ -82,7 +82,11 @@ def test_feature_set_config_round_trip() -> None:
         "package_gaz": True,
         "mined_gaz": True,
         "parts": False,
+        "lexicon": False,
     }
+    lex = FeatureSet(lexicon=True)
+    assert lex.config()["lexicon"] is True
+    assert lex.extras(["Gestern", "kam", "Xqzvbrt"]) == [["lx=cap"], [], ["lx=unk"]]
 
 
 def test_links_with_a_path_are_no_part_of_a_name() -> None:

@@ -17,14 +17,16 @@ from spacy.vectors import Vectors
 
 from lagebild.extract.ner_bilstm import (
     GAZ_FEATS,
+    LEX_FEATS,
     N_CASING,
     BiLSTMTagger,
     casing,
     char_ids,
     gaz_multi_hot,
+    length_groups,
     viterbi_batch,
 )
-from lagebild.extract.ner_crf import WordCache, token_features
+from lagebild.extract.ner_crf import WordCache, lexicon_class, lexicon_features, token_features
 from lagebild.resources import model_path
 
 TAGS = ["O", "B-PER", "E-PER", "S-PER", "S-LOC"]
@@ -36,7 +38,7 @@ SENTS = [
 ]
 
 
-def _random_tagger(hidden: int = 3, seed: int = 0) -> BiLSTMTagger:
+def _random_tagger(hidden: int = 3, seed: int = 0, lexicon: bool = False) -> BiLSTMTagger:
     rng = np.random.default_rng(seed)
     words = {"der": 2, "rat": 3, "in": 4, "paris": 5}
     chars = {c: i + 4 for i, c in enumerate("abcdefghijklmnopqrstuvwxyzäöüßABCDEFGHIJKLMNOPQRSTUVWXYZ.")}
@@ -53,7 +55,7 @@ def _random_tagger(hidden: int = 3, seed: int = 0) -> BiLSTMTagger:
         "char_cnn.weight": r(n_filt, d_char, 3),
         "char_cnn.bias": r(n_filt),
         "case_emb.weight": r(N_CASING, d_case),
-        "gaz.weight": r(d_gaz, len(GAZ_FEATS)),
+        "gaz.weight": r(d_gaz, len(GAZ_FEATS) + (len(LEX_FEATS) if lexicon else 0)),
         "out.weight": r(k, 2 * hidden),
         "out.bias": r(k),
         "crf.start": r(k),
@@ -78,7 +80,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _reference_emissions(tg: BiLSTMTagger, words: list[str]) -> np.ndarray:
     """One sentence, one token and one step at a time, straight from the weights."""
     p = tg.params
-    gaz = gaz_multi_hot(words)
+    gaz = gaz_multi_hot(words, lexicon=tg.lexicon)
     rows = []
     for i, w in enumerate(words):
         ids = char_ids(w, tg.chars)
@@ -114,8 +116,10 @@ def _reference_emissions(tg: BiLSTMTagger, words: list[str]) -> np.ndarray:
     return hs @ p["out.weight"].T + p["out.bias"]
 
 
-def test_numpy_bilstm_matches_step_by_step_reference() -> None:
-    tg = _random_tagger()
+@pytest.mark.parametrize("lexicon", [False, True])
+def test_numpy_bilstm_matches_step_by_step_reference(lexicon: bool) -> None:
+    tg = _random_tagger(lexicon=lexicon)
+    assert tg.lexicon is lexicon
     got = tg.emissions(SENTS)
     assert [e.shape for e in got] == [(len(s), len(TAGS)) for s in SENTS]
     for sent, em in zip(SENTS, got, strict=True):
@@ -184,12 +188,25 @@ def test_fast_crf_scores_equal_the_attribute_sum(shipped) -> None:
         tagger.open(str(model_path("ner") / "ner" / "crf.model"))
         cw = CRFWeights.from_tagger(tagger)
     feats = shipped.features
+    assert feats.lexicon  # the shipped model uses lexicon classes: the test covers them
     for words in SENTS[:3]:
         cl = shipped.clusters(words)
         extra = feats.extras(words)
         slow = cw.emissions(token_features(words, cl, extra, feats.window, feats.rich))
-        fast = cw.sentence_emissions(words, cl, extra, feats.window)
+        # with lexicon features, the fast path scores them itself (cached per word form)
+        cw.lexicon = feats.lexicon
+        fast_extra = feats.extras(words, lexicon=False) if cw.lexicon else extra
+        fast = cw.sentence_emissions(words, cl, fast_extra, feats.window)
         np.testing.assert_allclose(fast, slow, atol=1e-4)
+    # a whole document at once (an empty sentence included): the same floats per sentence
+    sents = [list(w) for w in SENTS]
+    cls = [shipped.clusters(w) if w else [] for w in sents]
+    extras = [feats.extras(w, lexicon=False) if w else [] for w in sents]
+    whole = cw.doc_emissions(sents, cls, extras, feats.window)
+    assert [e.shape[0] for e in whole] == [len(w) for w in sents]
+    for w, c, x, got in zip(sents, cls, extras, whole, strict=True):
+        if w:
+            np.testing.assert_array_equal(got, cw.sentence_emissions(w, c, x, feats.window))
 
 
 def test_crf_weights_reproduce_crfsuite_viterbi(shipped) -> None:
@@ -221,3 +238,69 @@ def test_overlong_sentences_are_tagged_in_bounded_pieces(shipped) -> None:
     assert all(a == b for (_, a), (b, _) in zip(pieces, pieces[1:], strict=False))
     tagged = shipped(doc)
     assert any(e.text == "Kassel" for e in tagged.ents)
+
+
+def test_lexicon_classes_separate_common_words_from_unknown_ones() -> None:
+    """The lexicon feature of capitalised words (CRF and BiLSTM inputs alike)."""
+    assert lexicon_class("Soldaten") == "lx=infl"  # an inflected noun
+    assert lexicon_class("Die") == "lx=low"  # a form of a lower-case lemma
+    assert lexicon_class("Gestern") == "lx=cap"  # only "gestern" is listed
+    assert lexicon_class("Xqzvbrt") == "lx=unk"
+    assert lexicon_class("reiste") is None  # lower-case words get no class
+    words = ["Gestern", "reiste", "Xqzvbrt", "ab"]
+    assert lexicon_features(words) == [["lx=cap"], [], ["lx=unk"], []]
+    hot = gaz_multi_hot(words, lexicon=True)
+    assert hot.shape == (4, len(GAZ_FEATS) + len(LEX_FEATS))
+    assert hot[:, len(GAZ_FEATS):].sum(1).tolist() == [1.0, 0.0, 1.0, 0.0]
+    assert gaz_multi_hot(words).shape == (4, len(GAZ_FEATS))
+
+
+def test_length_groups_bound_the_padded_size() -> None:
+    lens = [3, 50, 1, 7, 7, 20, 2, 0, 7]
+    groups = length_groups(lens, max_slots=40)
+    assert sorted(i for g in groups for i in g) == list(range(len(lens)))
+    for g in groups:
+        assert [lens[i] for i in g] == sorted((lens[i] for i in g), reverse=True)
+        assert len(g) == 1 or len(g) * lens[g[0]] <= 40
+    assert [lens[g[0]] for g in groups] == sorted((lens[g[0]] for g in groups), reverse=True)
+
+
+def test_many_sentences_run_in_groups_give_the_same_tags() -> None:
+    """A long document is run in bounded groups of sentences (memory); the numbers must
+    not depend on how the sentences were grouped."""
+    tg = _random_tagger(seed=5)
+    sents = [s[: 1 + k % max(len(s), 1)] if s else s for k, s in enumerate(SENTS * 7)]
+    whole = tg.emissions(sents)
+    tg.max_slots = 12
+    grouped = tg.emissions(sents)
+    for a, b in zip(whole, grouped, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    rng = np.random.default_rng(1)
+    trans = rng.normal(size=(len(TAGS), len(TAGS))).astype(np.float32)
+    start, end = rng.normal(size=len(TAGS)), rng.normal(size=len(TAGS))
+    assert viterbi_batch(whole, trans, start, end, max_slots=12) == viterbi_batch(
+        whole, trans, start, end
+    )
+    assert [len(p) for p in viterbi_batch(whole, trans, start, end)] == [len(s) for s in sents]
+
+
+def test_a_long_document_is_tagged_in_batches_with_the_same_entities(
+    shipped, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sentences are tagged a bounded number of tokens at a time (memory on 5 MB texts);
+    the batches must not change a tag."""
+    import lagebild.extract.ner_crf as ner_crf
+
+    nlp = spacy.blank("de")
+    sentence = "Die Ministerin Helga Brommer besuchte am Montag die Stadtwerke in Kassel .".split()
+    words = sentence * 12
+    starts = [i % len(sentence) == 0 for i in range(len(words))]
+
+    def ents() -> list[tuple[int, int, str]]:
+        doc = spacy.tokens.Doc(nlp.vocab, words=words, sent_starts=starts)
+        return [(e.start, e.end, e.label_) for e in shipped(doc).ents]
+
+    whole = ents()
+    monkeypatch.setattr(ner_crf, "_TOKENS_AT_ONCE", 30)
+    assert ents() == whole
+    assert any(label.startswith("PER") for _, _, label in whole)

@@ -63,10 +63,11 @@ def check_against_torch(tagger: BiLSTMTagger, bilstm_dir: Path, sents: list[list
     vocab = tb.Vocab.from_json(json.loads((bilstm_dir / "vocab.json").read_text("utf-8")))
     cfg = json.loads((bilstm_dir / "config.json").read_text(encoding="utf-8"))
     ft = floret.load_model(str(tb.FLORET))
-    model = tb.Tagger(vocab, vec_dim=ft.get_dimension(), hidden=cfg["hidden"])
+    lexicon = bool(cfg.get("lexicon", False))
+    model = tb.Tagger(vocab, vec_dim=ft.get_dimension(), hidden=cfg["hidden"], lexicon=lexicon)
     model.load_state_dict(torch.load(bilstm_dir / "model.pt", map_location="cpu"))
     model.eval()
-    data = tb.Featurized(sents, vocab, ft)
+    data = tb.Featurized(sents, vocab, ft, lexicon=lexicon)
     ours = tagger.emissions(sents)
     worst = 0.0
     with torch.no_grad():
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "src" / "lagebild" / "models" / "ner")
     ap.add_argument("--vectors", type=Path, default=VECTORS)
     ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
-    ap.add_argument("--weights", default="0.4,0.5,0.6,0.7", help="CRF weights tried on dev")
+    ap.add_argument("--weights", default="0.3,0.4,0.5,0.6,0.7", help="CRF weights tried on dev")
     ap.add_argument("--skip-check", action="store_true", help="no PyTorch comparison")
     args = ap.parse_args(argv)
 

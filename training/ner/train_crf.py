@@ -127,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="mined names inside compounds (needs --mined-gaz)",
     )
+    ap.add_argument(
+        "--lexicon",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="simplemma lexicon class of capitalised words",
+    )
     ap.add_argument("--folds", type=int, default=5, help="jackknife folds for --mined-gaz")
     ap.add_argument("--verbose", action="store_true", help="crfsuite progress per iteration")
     ap.add_argument(
@@ -158,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"clusters: {len(clusters.table)} words ({time.time() - t0:.0f}s)", file=sys.stderr)
     train = read_bio(CORPUS / "train.bio")
     mined = MinedGazetteer.build(train) if args.mined_gaz else None
-    feats = FeatureSet(args.window, args.rich, args.package_gaz, mined, args.parts)
+    feats = FeatureSet(
+        args.window, args.rich, args.package_gaz, mined, args.parts, args.lexicon
+    )
     fold_gaz: list[MinedGazetteer | None] = [None] * args.folds
     if mined is not None:
         for f in range(args.folds):

@@ -63,10 +63,18 @@ def is_subjunctive(token: Token) -> bool:
 def entity_at(doc: Doc, start: int, end: int) -> str | None:
     """Id of the entity with a mention overlapping [start, end), preferring the longest."""
     index = doc._.lb_entity_index or {}
-    best: tuple[int, str] | None = None
-    for m_start, (m_end, ent_id) in index.items():
-        if m_start < end and start < m_end:
-            length = m_end - m_start
-            if best is None or length > best[0]:
-                best = (length, ent_id)
-    return best[1] if best else None
+    cached = doc.user_data.get("lb_entity_spans")
+    if cached is None or cached[0] is not index:  # one lookup structure per index
+        from .spans import Containers
+
+        order = {(m_start, m_end): k for k, (m_start, (m_end, _)) in enumerate(index.items())}
+        cached = doc.user_data["lb_entity_spans"] = (index, Containers(order), order)
+    _, spans, order = cached
+    best: tuple[int, int, str] | None = None
+    for j in spans.overlapping(start, end):
+        m_start, m_end = spans.spans[j]
+        k = order[(m_start, m_end)]
+        # the longest; among equally long ones the first in the index, as a scan finds
+        if best is None or (m_end - m_start, -k) > best[:2]:
+            best = (m_end - m_start, -k, index[m_start][1])
+    return best[2] if best else None

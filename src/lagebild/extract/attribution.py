@@ -24,19 +24,20 @@ most recent compatible entity mention before it. Unnamed sources keep speaker nu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..resources import model_path, read_tsv
 from ..schema import Span as SpanModel
 from ..schema import Statement
-from . import entity_at, is_subjunctive
+from . import doc_text, entity_at, is_subjunctive
 
 # --------------------------------------------------------------------------- lexicons
 
@@ -1364,6 +1365,13 @@ def _lexical(facts: _Facts, lex: _Lexicon) -> list[str]:
 
 
 def token_features(doc: Doc, facts: _Facts, rules: list[RuleStatement]) -> list[list[str]]:
+    """CRF features of every token (see `token_feature_builder`)."""
+    return token_feature_builder(doc, facts, rules)(0, facts.n)
+
+
+def token_feature_builder(
+    doc: Doc, facts: _Facts, rules: list[RuleStatement]
+) -> Callable[[int, int], list[list[str]]]:
     """CRF features per token: lexical context plus every decision the rules made.
 
     The rules' role labels (quote/speaker/cue and the statement kind) are features, so the
@@ -1453,77 +1461,82 @@ def token_features(doc: Doc, facts: _Facts, rules: list[RuleStatement]) -> list[
     for a, b in facts.quote_pairs:
         for k in range(a, b + 1):
             quote_len[k] = b - a - 1
-    feats: list[list[str]] = []
-    for i in range(n):
-        t = texts[i]
-        w = low[i]
-        sid = facts.sent_id[i]
-        s_start, s_end = facts.sents[sid]
-        f = [
-            "b",
-            "w=" + w,
-            "suf=" + t[-3:].lower(),
-            "sh=" + shapes[i],
-            "rr=" + role[i],
-            "rk=" + kind[i],
-            "rr-1=" + (role[i - 1] if i else "BOS"),
-            "rr+1=" + (role[i + 1] if i + 1 < n else "EOS"),
-            "iq=" + str(facts.in_quote[i]),
-            "cue=" + str(facts.cue_strength[i]),
-            "sub=" + str(sub[i]),
-            "pos=" + _bucket(i - s_start),
-            "toend=" + _bucket(s_end - 1 - i),
-            "scue=" + str(s_cue[sid]),
-            "ssub=" + str(s_sub[sid]),
-            "sq=" + str(s_quote[sid]),
-            "srule=" + str(s_rule[sid]),
-            "sacc=" + str(s_acc[sid]),
-            "pcue=" + str(s_cue[sid - 1] if sid else "BOD"),
-            "psub=" + str(s_sub[sid - 1] if sid else "BOD"),
-            "prule=" + str(s_rule[sid - 1] if sid else "BOD"),
-            "ncue=" + _bucket(nearest[i]) if nearest[i] < 10_000 else "ncue=none",
-            "w-1=" + (low[i - 1] if i else "BOS"),
-            "w+1=" + (low[i + 1] if i + 1 < n else "EOS"),
-            "w-2=" + (low[i - 2] if i > 1 else "BOS"),
-            "w+2=" + (low[i + 2] if i + 2 < n else "EOS"),
-            "sh-1=" + (shapes[i - 1] if i else "BOS"),
-            "sh+1=" + (shapes[i + 1] if i + 1 < n else "EOS"),
-        ]
-        if quote_len[i]:
-            f.append("qlen=" + _bucket(quote_len[i]))
-        f.append("zone=" + zone[i])
-        if subj[i] != "-":
-            f.append("subj=" + subj[i])
-            f.append("subj|iq=" + str(facts.in_quote[i]))
-        f.append("zone|sh=" + zone[i] + "|" + shapes[i])
-        f.append("w-1|sh=" + (low[i - 1] if i else "BOS") + "|" + shapes[i])
-        if after_quote[i]:
-            f.append("afterq")
-        if cap_count.get(t, 0) > 1:
-            f.append("caprep")
-        r = roles.get(t)
-        if r:
-            f.append("role=" + r)
-        if w in _SPEAKER_PRONOUNS:
-            f.append("pron")
-        if w in _DETS:
-            f.append("det")
-        if facts.cue_strength[i]:
-            f.append("cl=" + doc[i].lemma_)  # rare: only reporting verbs
-        if i + 1 < n and facts.cue_strength[i + 1]:
-            f.append("cue+1")
-        if i and facts.cue_strength[i - 1]:
-            f.append("cue-1")
-        if i == s_start:
-            f.append("BOS")
-        if i == s_end - 1:
-            f.append("EOS")
-        if sid == 0:
-            f.append("headline")
-        if i + 1 < n and texts[i + 1].startswith("\n"):  # spaCy keeps newlines as tokens
-            f.append("para_end")
-        feats.append(f)
-    return feats
+    def build(a: int, b: int) -> list[list[str]]:
+        """Features of tokens a..b-1: the document-wide facts above are computed once, so
+        a long document can be tagged in pieces without holding all its features."""
+        feats: list[list[str]] = []
+        for i in range(a, b):
+            t = texts[i]
+            w = low[i]
+            sid = facts.sent_id[i]
+            s_start, s_end = facts.sents[sid]
+            f = [
+                "b",
+                "w=" + w,
+                "suf=" + t[-3:].lower(),
+                "sh=" + shapes[i],
+                "rr=" + role[i],
+                "rk=" + kind[i],
+                "rr-1=" + (role[i - 1] if i else "BOS"),
+                "rr+1=" + (role[i + 1] if i + 1 < n else "EOS"),
+                "iq=" + str(facts.in_quote[i]),
+                "cue=" + str(facts.cue_strength[i]),
+                "sub=" + str(sub[i]),
+                "pos=" + _bucket(i - s_start),
+                "toend=" + _bucket(s_end - 1 - i),
+                "scue=" + str(s_cue[sid]),
+                "ssub=" + str(s_sub[sid]),
+                "sq=" + str(s_quote[sid]),
+                "srule=" + str(s_rule[sid]),
+                "sacc=" + str(s_acc[sid]),
+                "pcue=" + str(s_cue[sid - 1] if sid else "BOD"),
+                "psub=" + str(s_sub[sid - 1] if sid else "BOD"),
+                "prule=" + str(s_rule[sid - 1] if sid else "BOD"),
+                "ncue=" + _bucket(nearest[i]) if nearest[i] < 10_000 else "ncue=none",
+                "w-1=" + (low[i - 1] if i else "BOS"),
+                "w+1=" + (low[i + 1] if i + 1 < n else "EOS"),
+                "w-2=" + (low[i - 2] if i > 1 else "BOS"),
+                "w+2=" + (low[i + 2] if i + 2 < n else "EOS"),
+                "sh-1=" + (shapes[i - 1] if i else "BOS"),
+                "sh+1=" + (shapes[i + 1] if i + 1 < n else "EOS"),
+            ]
+            if quote_len[i]:
+                f.append("qlen=" + _bucket(quote_len[i]))
+            f.append("zone=" + zone[i])
+            if subj[i] != "-":
+                f.append("subj=" + subj[i])
+                f.append("subj|iq=" + str(facts.in_quote[i]))
+            f.append("zone|sh=" + zone[i] + "|" + shapes[i])
+            f.append("w-1|sh=" + (low[i - 1] if i else "BOS") + "|" + shapes[i])
+            if after_quote[i]:
+                f.append("afterq")
+            if cap_count.get(t, 0) > 1:
+                f.append("caprep")
+            r = roles.get(t)
+            if r:
+                f.append("role=" + r)
+            if w in _SPEAKER_PRONOUNS:
+                f.append("pron")
+            if w in _DETS:
+                f.append("det")
+            if facts.cue_strength[i]:
+                f.append("cl=" + doc[i].lemma_)  # rare: only reporting verbs
+            if i + 1 < n and facts.cue_strength[i + 1]:
+                f.append("cue+1")
+            if i and facts.cue_strength[i - 1]:
+                f.append("cue-1")
+            if i == s_start:
+                f.append("BOS")
+            if i == s_end - 1:
+                f.append("EOS")
+            if sid == 0:
+                f.append("headline")
+            if i + 1 < n and texts[i + 1].startswith("\n"):  # spaCy keeps newlines as tokens
+                f.append("para_end")
+            feats.append(f)
+        return feats
+
+    return build
 
 
 def _runs(tags: list[str], letter: str) -> list[tuple[int, int]]:
@@ -1958,14 +1971,16 @@ def _split_at_sentences(facts: _Facts, runs: list[tuple[int, int]]) -> list[tupl
 QUOTE_RECALL: float | None = None
 
 
-def _recall_sentences(facts: _Facts, tags: list[str], tagger, threshold: float) -> None:
-    """Tag whole sentences as quotes where the CRF's marginals lean that way (in place)."""
-    for s_start, s_end in facts.sents:
+def _recall_sentences(sents: list[tuple[int, int]], texts: list[str], tags: list[str], tagger,
+                      threshold: float) -> None:
+    """Tag whole sentences as quotes where the CRF's marginals lean that way (in place;
+    `sents`, `texts` and `tags` index the tagger's current sequence)."""
+    for s_start, s_end in sents:
         if s_end - s_start < 4 or any(t != "O" for t in tags[s_start:s_end]):
             continue
         mass = sum(tagger.marginal("B-Q", k) + tagger.marginal("I-Q", k) for k in range(s_start, s_end))
         if mass / (s_end - s_start) > threshold:
-            end = s_end - 1 if facts.texts[s_end - 1] in _SENT_PUNCT else s_end
+            end = s_end - 1 if texts[s_end - 1] in _SENT_PUNCT else s_end
             tags[s_start] = "B-Q"
             for k in range(s_start + 1, end):
                 tags[k] = "I-Q"
@@ -2023,6 +2038,47 @@ def _pp_source(doc: Doc, facts: _Facts, cue: tuple[int, int]) -> tuple[int, int]
     return None
 
 
+#: a document longer than this many tokens is tagged in sentence-aligned pieces: crfsuite
+#: holds every token's attribute strings, about 3 KB a token, so a 5 MB text took gigabytes.
+#: News articles are far shorter (the longest WikiNews article has 2,008 tokens)
+CRF_PIECE = 5_000
+
+
+def _tag_tokens(facts: _Facts, features: Callable[[int, int], list[list[str]]],
+                tagger) -> tuple[list[str], Callable[[int], float]]:
+    """The CRF's tag of every token, and the marginal probability of a token's tag."""
+    if facts.n <= CRF_PIECE:
+        tagger.set(features(0, facts.n))
+        tags = tagger.tag()
+        if QUOTE_RECALL is not None:
+            _recall_sentences(facts.sents, facts.texts, tags, tagger, QUOTE_RECALL)
+        return tags, lambda k: tagger.marginal(tags[k], k)
+    tags = []
+    margs: list[float] = []
+    for a, b in _pieces(facts, CRF_PIECE):
+        tagger.set(features(a, b))
+        piece = tagger.tag()
+        if QUOTE_RECALL is not None:
+            sents = [(s - a, e - a) for s, e in facts.sents if a <= s and e <= b]
+            _recall_sentences(sents, facts.texts[a:b], piece, tagger, QUOTE_RECALL)
+        tags.extend(piece)
+        margs.extend(tagger.marginal(y, k) for k, y in enumerate(piece))
+    return tags, margs.__getitem__
+
+
+def _pieces(facts: _Facts, size: int) -> Iterator[tuple[int, int]]:
+    """Consecutive token ranges of whole sentences, each up to `size` tokens (a longer
+    sentence is a piece of its own)."""
+    start = end = 0
+    for _s_start, s_end in facts.sents:
+        if s_end - start > size and end > start:
+            yield start, end
+            start = end
+        end = s_end
+    if facts.n > start:
+        yield start, facts.n
+
+
 def crf_statements(doc: Doc, facts: _Facts, rules: list[RuleStatement], tagger,
                    role_tagger=None) -> list[RuleStatement]:
     """Tag tokens with the CRF and group quote, speaker and cue runs into statements.
@@ -2031,15 +2087,12 @@ def crf_statements(doc: Doc, facts: _Facts, rules: list[RuleStatement], tagger,
     quote runs of one sentence separated only by that frame are one interrupted quote.
     A quote run with neither continues the previous statement (same speaker).
     """
-    tagger.set(token_features(doc, facts, rules))
-    tags = tagger.tag()
-    if QUOTE_RECALL is not None:
-        _recall_sentences(facts, tags, tagger, QUOTE_RECALL)
+    tags, marginal = _tag_tokens(facts, token_feature_builder(doc, facts, rules), tagger)
     quotes = _split_at_sentences(facts, _runs(tags, "Q")) if _SPLIT_SENTENCES else _runs(tags, "Q")
     conf = {}
     for qa, qb in quotes:  # mean marginal over at most 5 evenly spaced tokens: cheap enough
         probe = range(qa, qb, max(1, (qb - qa) // 5))
-        conf[(qa, qb)] = sum(tagger.marginal(tags[k], k) for k in probe) / len(probe)
+        conf[(qa, qb)] = sum(marginal(k) for k in probe) / len(probe)
     speakers = _runs(tags, "S")
     cues = _runs(tags, "C")
     out: list[RuleStatement] = []
@@ -2277,8 +2330,8 @@ def _separable_particles() -> frozenset[str]:
 
 def _to_schema(doc: Doc, sts: list[RuleStatement], facts: _Facts) -> list[Statement]:
     mentions = _mentions(doc)
-    text = doc.text  # built once: Doc.text joins every token on each access
-    starts = [t.idx for t in doc]
+    text = doc_text(doc)  # cached: Doc.text joins every token on each access
+    starts = doc.to_array(IDX).tolist()  # no Token objects
     ends = [i + len(t) for i, t in zip(starts, facts.texts, strict=True)]
 
     def span(a: int, b: int) -> SpanModel:

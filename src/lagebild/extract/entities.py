@@ -23,6 +23,7 @@ from spacy.tokens import Doc
 from ..resources import read_tsv
 from ..schema import Entity, EntityLinks, Mention
 from . import doc_text
+from .spans import Containers, Coverage
 
 _ADJ_ENDINGS = ("en", "er", "es", "em", "e", "")
 #: Words before a capital that make it a place rather than a stand-in for the government.
@@ -267,31 +268,47 @@ def _merge_candidates(gaz_cands: list[_Cand], ner_cands: list[_Cand]) -> list[_C
     Exception: a hyphenated compound the NER tags as a whole name (*EU-Kommission*) is one
     named mention, not a part mention of its first element.
     """
-    whole = [(c.start, c.end) for c in ner_cands if c.kind == "name"]
-    gaz_cands = [c for c in gaz_cands if not (
-        c.kind == "part" and any(s <= c.start and c.end < e for s, e in whole))]
-    taken: list[tuple[int, int]] = [(c.start, c.end) for c in gaz_cands]
+    whole = Containers((c.start, c.end) for c in ner_cands if c.kind == "name")
+    gaz_cands = [c for c in gaz_cands
+                 if not (c.kind == "part" and whole.holds(c.start, c.end, strict_end=True))]
+    taken = Coverage([(c.start, c.end) for c in gaz_cands])
     out = list(gaz_cands)
     for c in ner_cands:
-        if any(c.start < e and s < c.end for s, e in taken):
+        if taken.overlaps(c.start, c.end):
             continue
         out.append(c)
-        taken.append((c.start, c.end))
+        taken.add(c.start, c.end)
     out.sort(key=lambda c: c.start)
     return out
 
 
-def _person_key(text: str, persons: dict[str, str]) -> str:
+class _Persons(dict):
+    """Person keys seen so far, plus the first multi-word key each first or last name
+    belongs to (a scan over all keys per mention made long texts quadratic)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.by_part: dict[str, str] = {}
+
+    def add(self, key: str) -> None:
+        if key not in self:
+            self[key] = key
+            parts = key.split()
+            if len(parts) > 1:
+                self.by_part.setdefault(parts[0], key)
+                self.by_part.setdefault(parts[-1], key)
+
+
+def _person_key(text: str, persons: _Persons) -> str:
     """Merge 'Kim', 'Kims', 'Putin' into a longer name already seen ('Kim Jong-un')."""
     words = text.split()
     if len(words) > 1:
         return " ".join(words)  # a double space in the source is no part of the name
     word = words[0]
     for candidate in (word, _strip_genitive(word)):
-        for full in persons:
-            parts = full.split()
-            if len(parts) > 1 and candidate in (parts[0], parts[-1]):
-                return full
+        full = persons.by_part.get(candidate)
+        if full is not None:
+            return full
         if candidate in persons:
             return candidate
     return word
@@ -300,12 +317,12 @@ def _person_key(text: str, persons: dict[str, str]) -> str:
 def build_entities(doc: Doc, cands: list[_Cand]) -> list[Entity]:
     text = doc_text(doc)
     # full person names first, so that short forms anywhere in the text merge into them
-    persons: dict[str, str] = {}
+    persons = _Persons()
     for c in sorted((c for c in cands if c.type == "PER" and c.kind == "name"),
                     key=lambda c: -(c.end - c.start)):
         name = text[c.start : c.end]
         key = _person_key(name, persons)
-        persons.setdefault(key, key)
+        persons.add(key)
         c.key = key
     for c in cands:
         if c.kind == "part" and c.key is None:
@@ -357,14 +374,14 @@ def _propagate(doc: Doc, toks: _Tokens, cands: list[_Cand]) -> list[_Cand]:
                 forms.setdefault(w, c.type)
     if not forms:
         return cands
-    covered = [(c.start, c.end) for c in cands]
+    covered = Coverage([(c.start, c.end) for c in cands])
     extra: list[_Cand] = []
     for i, word in enumerate(toks.texts):
         etype = forms.get(word) or forms.get(_strip_genitive(word))
         if etype is None:
             continue
         start, end = toks.starts[i], toks.end(i)
-        if any(s < end and start < e for s, e in covered):
+        if covered.overlaps(start, end):
             continue
         extra.append(_Cand(start, end, etype, "name"))
     return sorted(cands + extra, key=lambda c: c.start) if extra else cands

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 from spacy.vectors import Vectors
 
-from .ner_crf import WordCache, package_gazetteer_features
+from .ner_crf import WordCache, lexicon_class, package_gazetteer_features
 
 WEIGHTS_FILE = "bilstm.npz"
 FLORET_FILE = "floret.npy"
@@ -38,11 +38,32 @@ FLORET_CFG = "floret.json"
 GAZ_FEATS = ("pk=B-GPE", "pk=I-GPE", "pk=adj", "pk=dem", "pk=B-CAP", "pk=I-CAP",
              "pk=B-ORG", "pk=I-ORG", "pk=B-LOC", "pk=I-LOC", "pk=B-MISC", "pk=I-MISC")
 _GAZ_INDEX = {f: i for i, f in enumerate(GAZ_FEATS)}
+#: lexicon classes of capitalised words (`ner_crf.lexicon_class`), appended to the
+#: gazetteer vector by models trained with them (their `gaz.weight` is wider)
+LEX_FEATS = ("lx=self", "lx=infl", "lx=low", "lx=cap", "lx=unk")
+_LEX_INDEX = {f: i for i, f in enumerate(LEX_FEATS)}
 MAX_CHARS = 30  # longer words keep their first and last 14 characters
 PAD, UNK = 0, 1
 N_CASING = 10
 _NEG = -1e4
 _CACHE_SIZE = 8_000  # word forms per generation (see WordCache)
+#: sentences are run together in groups of at most this many padded token slots: the
+#: gate and state arrays grow with (sentences x longest sentence), and one 5 MB input
+#: holds tens of thousands of sentences (4,096 slots: 8 MB of gates at 64 units)
+MAX_SLOTS = 4_096
+
+
+def length_groups(lengths: Sequence[int], max_slots: int = MAX_SLOTS) -> list[list[int]]:
+    """Indices of `lengths`, longest first, cut into runs whose padded size (count x the
+    run's first, longest, length) stays within `max_slots` (a longer item is alone)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    groups: list[list[int]] = []
+    for i in order:
+        if groups and (len(groups[-1]) + 1) * lengths[groups[-1][0]] <= max_slots:
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    return groups
 
 
 def casing(word: str) -> int:
@@ -71,16 +92,31 @@ def char_ids(word: str, chars: dict[str, int]) -> list[int]:
     return [2, *[get(c, UNK) for c in word], 3]
 
 
-def gaz_multi_hot(words: Sequence[str], pk: list[list[str]] | None = None) -> np.ndarray:
+def gaz_multi_hot(
+    words: Sequence[str], pk: list[list[str]] | None = None, lexicon: bool = False
+) -> np.ndarray:
     """(n, len(GAZ_FEATS)) 0/1 matrix of the package gazetteer's matches in one sentence
-    (`pk`: its `package_gazetteer_features`, when the caller has them already)."""
-    out = np.zeros((len(words), len(GAZ_FEATS)), dtype=np.float32)
+    (`pk`: its `package_gazetteer_features`, when the caller has them already); with
+    `lexicon`, len(LEX_FEATS) more columns for each word's lexicon class."""
+    width = len(GAZ_FEATS) + (len(LEX_FEATS) if lexicon else 0)
+    out = np.zeros((len(words), width), dtype=np.float32)
     for i, feats in enumerate(package_gazetteer_features(words) if pk is None else pk):
         for f in feats:
             j = _GAZ_INDEX.get(f)
             if j is not None:
                 out[i, j] = 1.0
+    if lexicon:
+        for i, w in enumerate(words):
+            k = lexicon_index(w)
+            if k >= 0:
+                out[i, len(GAZ_FEATS) + k] = 1.0
     return out
+
+
+def lexicon_index(word: str) -> int:
+    """Index of the word's lexicon class in LEX_FEATS, -1 for none (lower-case words)."""
+    c = lexicon_class(word)
+    return -1 if c is None else _LEX_INDEX[c]
 
 
 def bioes_allowed(tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,20 +139,32 @@ def bioes_allowed(tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarr
 
 
 def viterbi_batch(
+    emissions: Sequence[np.ndarray], trans: np.ndarray, start: np.ndarray, end: np.ndarray,
+    max_slots: int = MAX_SLOTS,
+) -> list[list[int]]:
+    """Best label path of each sentence; sentences of a length group advance together."""
+    paths: list[list[int]] = [[] for _ in emissions]
+    for group in length_groups([len(e) for e in emissions], max_slots):
+        for i, path in zip(group, _viterbi_sorted([emissions[i] for i in group], trans,
+                                                  start, end), strict=True):
+            paths[i] = path
+    return paths
+
+
+def _viterbi_sorted(
     emissions: Sequence[np.ndarray], trans: np.ndarray, start: np.ndarray, end: np.ndarray
 ) -> list[list[int]]:
-    """Best label path of each sentence; all sentences advance together (sorted by length)."""
-    if not emissions:
-        return []
-    order = sorted(range(len(emissions)), key=lambda i: -len(emissions[i]))
-    lens = np.array([len(emissions[i]) for i in order])
+    """`viterbi_batch` for sentences sorted longest first."""
+    lens = np.array([len(e) for e in emissions])
+    if not len(lens) or lens[0] == 0:
+        return [[] for _ in emissions]
     k = trans.shape[0]
     t_max = int(lens[0])
-    em = np.zeros((len(order), t_max, k), dtype=np.float32)
-    for j, i in enumerate(order):
-        em[j, : lens[j]] = emissions[i]
+    em = np.zeros((len(lens), t_max, k), dtype=np.float32)
+    for j, e in enumerate(emissions):
+        em[j, : lens[j]] = e
     score = (start + em[:, 0]).astype(np.float32)
-    back = np.zeros((len(order), t_max, k), dtype=np.int64)
+    back = np.zeros((len(lens), t_max, k), dtype=np.int16)
     final = score.copy()
     trans_t = np.ascontiguousarray(trans.T, dtype=np.float32)  # [to, from]: reduce last axis
     for t in range(1, t_max):
@@ -129,15 +177,18 @@ def viterbi_batch(
         done = lens[:n] == t + 1
         final[:n][done] = score[done]
     final = final + end
-    paths: list[list[int]] = [[] for _ in emissions]
-    for j, i in enumerate(order):
+    paths: list[list[int]] = []
+    for j, n in enumerate(lens.tolist()):
+        if not n:
+            paths.append([])
+            continue
         y = int(final[j].argmax())
         path = [y]
-        for t in range(int(lens[j]) - 1, 0, -1):
+        for t in range(n - 1, 0, -1):
             y = int(back[j, t, y])
             path.append(y)
         path.reverse()
-        paths[i] = path
+        paths.append(path)
     return paths
 
 
@@ -170,8 +221,13 @@ class BiLSTMTagger:
         d_word = w_ih.shape[2] - d_gaz
         self._w_word = w_ih[:, :, :d_word].transpose(0, 2, 1) * scale  # (2, d_word, 4H)
         # gazetteer multi-hot -> embedding -> LSTM input, folded into one (2, n_gaz, 4H)
-        self._w_gaz = np.einsum("gn,zhg->znh", p["gaz.weight"], w_ih[:, :, d_word:]) * scale
-        assert self._w_gaz.shape[1] == n_gaz
+        w_gaz = np.einsum("gn,zhg->znh", p["gaz.weight"], w_ih[:, :, d_word:]) * scale
+        assert w_gaz.shape[1] == n_gaz
+        # the lexicon columns depend on the word form alone, so they join the cached word
+        # inputs (`_word_inputs`); the package gazetteer's depend on the sentence
+        self.lexicon = n_gaz == len(GAZ_FEATS) + len(LEX_FEATS)
+        self._w_gaz = np.ascontiguousarray(w_gaz[:, : len(GAZ_FEATS)])
+        self._w_lex = np.ascontiguousarray(w_gaz[:, len(GAZ_FEATS) :])
         self._bias = np.stack(
             [
                 p["lstm.bias_ih_l0"] + p["lstm.bias_hh_l0"],
@@ -192,6 +248,7 @@ class BiLSTMTagger:
         # invalid BIOES sequences itself
         self.start, self.trans, self.end = p["crf.start"], p["crf.trans"], p["crf.end"]
         self._cache = WordCache(_CACHE_SIZE)
+        self.max_slots = MAX_SLOTS
 
     # -- persistence ---------------------------------------------------------------------
     @classmethod
@@ -249,6 +306,11 @@ class BiLSTMTagger:
                 axis=1,
             ).astype(np.float32)
             g = x @ self._w_word + self._bias[:, None, :]  # (2, n_new, 4H)
+            if self.lexicon:
+                for i, w in enumerate(new):
+                    k = lexicon_index(w)
+                    if k >= 0:
+                        g[:, i] += self._w_lex[:, k]
             for i, w in enumerate(new):
                 found[w] = g[:, i].copy()  # a copy: a view would keep all of `g` alive
                 cache.store(w, found[w])
@@ -259,11 +321,21 @@ class BiLSTMTagger:
     ) -> list[np.ndarray]:
         """Per sentence, (n_tokens, n_tags) emission scores in `self.tags` order (`pks`:
         each sentence's package-gazetteer features, if already computed)."""
-        keep = [i for i, s in enumerate(sents) if len(s)]
         out: list[np.ndarray] = [np.zeros((0, len(self.tags)), np.float32) for _ in sents]
-        if not keep:
-            return out
-        order = sorted(keep, key=lambda i: -len(sents[i]))
+        keep = [i for i, s in enumerate(sents) if len(s)]
+        for group in length_groups([len(sents[i]) for i in keep], self.max_slots):
+            order = [keep[j] for j in group]
+            for i, em in zip(order, self._emissions_sorted(sents, order, pks), strict=True):
+                out[i] = em
+        return out
+
+    def _emissions_sorted(
+        self,
+        sents: Sequence[Sequence[str]],
+        order: list[int],
+        pks: Sequence[list[list[str]]] | None,
+    ) -> list[np.ndarray]:
+        """Emissions of the sentences `order` (non-empty, longest first), run together."""
         lens = np.array([len(sents[i]) for i in order])
         flat = [w for i in order for w in sents[i]]
         g_tok = self._word_inputs(flat)
@@ -302,7 +374,4 @@ class BiLSTMTagger:
             states[:, :n, t] = hv
         fwd = states[0] @ self._out_w[:hid]
         bwd = states[1] @ self._out_w[hid:]
-        for j, i in enumerate(order):
-            n = lens[j]
-            out[i] = fwd[j, :n] + bwd[j, :n][::-1] + self._out_b
-        return out
+        return [fwd[j, :n] + bwd[j, :n][::-1] + self._out_b for j, n in enumerate(lens.tolist())]

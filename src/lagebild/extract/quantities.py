@@ -41,6 +41,7 @@ from spacy.tokens import Doc
 from ..resources import read_tsv
 from ..schema import Quantity, Statement, TimeExpr
 from . import doc_text, span_model
+from .spans import Containers, Coverage
 
 # --------------------------------------------------------------------------- lexicons
 
@@ -286,6 +287,7 @@ def find_quantities(text: str, times: Iterable[TimeExpr] = ()) -> list[dict]:
     blocked = sorted(
         (t.span.start, t.span.end) for t in times if t.type != "duration"
     )
+    taken = Coverage(blocked)
     out: list[dict] = []
     for m in _QTY.finditer(text):
         bounds = _bounds(m)
@@ -294,7 +296,7 @@ def find_quantities(text: str, times: Iterable[TimeExpr] = ()) -> list[dict]:
         core_start = m.start("hedge") if m["hedge"] else m.start()
         num_start = m.end("hedge") if m["hedge"] else m.start()
         num_end = _core_end(m)
-        if any(s < num_end and num_start < e for s, e in blocked):
+        if taken.overlaps(num_start, num_end):
             continue
         if _is_ordinal_or_id(text, m):
             continue
@@ -339,10 +341,10 @@ def _counts_of_one(text: str, found: list[dict], blocked: list[tuple[int, int]])
     """ "Dabei wurde ein Soldat getötet", "darunter ein Kind": an article before a casualty
     noun counts one where its sentence reports casualties (`quantity_casualty_cues.tsv`)."""
     out: list[dict] = []
-    occupied = [(q["start"], q["end"]) for q in found] + blocked
+    occupied = Coverage([(q["start"], q["end"]) for q in found] + blocked)
     for m in _ONE.finditer(text):
         noun = m["noun"]
-        if not noun.startswith(_CASUALTY) or any(s < m.end() and m.start() < e for s, e in occupied):
+        if not noun.startswith(_CASUALTY) or occupied.overlaps(m.start(), m.end()):
             continue
         a = max((x.end() for x in _SENT_END.finditer(text, max(0, m.start() - 300), m.start())), default=0)
         e = _SENT_END.search(text, m.end())
@@ -359,14 +361,28 @@ def statement_for(start: int, end: int, statements: Iterable[Statement]) -> Stat
     The innermost (shortest) containing span wins, so a figure in a nested quote gets the
     inner speaker.
     """
-    best: tuple[int, Statement] | None = None
-    for st in statements:
-        for sp in (st.content, *st.parts):
-            if sp.start <= start and end <= sp.end:
-                length = sp.end - sp.start
-                if best is None or length < best[0]:
-                    best = (length, st)
-    return best[1] if best else None
+    return StatementFinder(statements)(start, end)
+
+
+class StatementFinder:
+    """`statement_for` with the statements' spans indexed once per document."""
+
+    def __init__(self, statements: Iterable[Statement]) -> None:
+        self.owners: dict[tuple[int, int], tuple[int, Statement]] = {}
+        for k, st in enumerate(statements):
+            for sp in (st.content, *st.parts):
+                # the first statement with a span wins ties, as in a scan in order
+                self.owners.setdefault((sp.start, sp.end), (k, st))
+        self.index = Containers(self.owners)
+
+    def __call__(self, start: int, end: int) -> Statement | None:
+        best: tuple[int, int, Statement] | None = None
+        for j in self.index.holding(start, end):
+            s, e = self.index.spans[j]
+            k, st = self.owners[(s, e)]
+            if best is None or (e - s, k) < best[:2]:
+                best = (e - s, k, st)
+        return best[2] if best else None
 
 
 @Language.component("lagebild_quantities")
@@ -374,8 +390,9 @@ def quantities_component(doc: Doc) -> Doc:
     statements = doc._.lb_statements or []
     found = find_quantities(doc_text(doc), doc._.lb_times or [])
     quantities = []
+    statement_for_span = StatementFinder(statements)
     for i, q in enumerate(found, 1):
-        st = statement_for(q["start"], q["end"], statements)
+        st = statement_for_span(q["start"], q["end"])
         quantities.append(Quantity(
             id=f"q{i}", span=span_model(doc, q["start"], q["end"]), value=q["value"],
             low=q["low"], high=q["high"], approximate=q["approximate"], unit=q["unit"],
