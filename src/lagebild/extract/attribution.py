@@ -24,6 +24,7 @@ most recent compatible entity mention before it. Unnamed sources keep speaker nu
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from ..resources import model_path, read_tsv
 from ..schema import Span as SpanModel
 from ..schema import Statement
 from . import doc_text, entity_at, is_subjunctive
+from .spans import Containers, Coverage
 
 # --------------------------------------------------------------------------- lexicons
 
@@ -184,6 +186,8 @@ class _Facts:
     particle_at: dict[int, int] = field(default_factory=dict)  # verb index -> particle index
     subject_of: dict[int, tuple[int, int]] = field(default_factory=dict)  # cue verb -> subject NP
     finite: list[bool] = field(default_factory=list)  # finite verb form (morph VerbForm=Fin)
+    # lookup structures built on first use (`_rule_index`, `_subjects_in`)
+    cache: dict = field(default_factory=dict, repr=False)
 
 
 def _match_quotes(doc: Doc, texts: list[str]) -> list[tuple[int, int]]:
@@ -1034,11 +1038,12 @@ def rule_statements(doc: Doc, facts: _Facts | None = None, mood_test: bool = Fal
     # 4b. a Konjunktiv I main clause on its own is reported speech even when no statement
     # precedes it ("Der Lohn liege 30 Prozent unter Tarif."); its source is unnamed here
     if STANDALONE_KONJ1:
+        taken = Coverage(st.content for st in out)  # a bisection, not a scan per sentence
         for s_start, s_end in facts.sents:
             a, b = _strip(doc, s_start, s_end)
             if b - a < 4 or any(covered[a:b]) or doc[s_end - 1].text == "?":
                 continue
-            if doc[a].text.lower() in _SUBORDINATORS - _DETS or any(st.content[0] < b and a < st.content[1] for st in out):
+            if doc[a].text.lower() in _SUBORDINATORS - _DETS or taken.overlaps(a, b):
                 continue
             for k in range(a, min(b, a + 12)):
                 t = doc[k].text
@@ -1047,6 +1052,7 @@ def rule_statements(doc: Doc, facts: _Facts | None = None, mood_test: bool = Fal
                 if facts.sub[k] and (t.lower() in _KONJ1_FORMS or "Pres" in doc[k].morph.get("Tense")):
                     st = RuleStatement("indirect", (a, b), None, None, [], True, origin="konj1")
                     out.append(st)
+                    taken.add(a, b)
                     break
         out.sort(key=lambda s: s.content[0])
 
@@ -1605,6 +1611,42 @@ def role_window(facts: _Facts, a: int, b: int) -> tuple[int, int]:
     return max(lo, a - ROLE_BEFORE), min(hi, b + ROLE_AFTER)
 
 
+def _rule_index(facts: _Facts, rules: list[RuleStatement]) -> Containers:
+    """The rule statements' content spans, each with its place in `rules`."""
+    cached = facts.cache.get("rules")
+    if cached is None or cached[0] is not rules or cached[1] != len(rules):
+        cached = facts.cache["rules"] = (rules, len(rules), Containers(
+            (st.content[0], st.content[1], k) for k, st in enumerate(rules)))
+    return cached[2]
+
+
+def _best_rule(facts: _Facts, rules: list[RuleStatement], a: int, b: int,
+               with_speaker: bool = False) -> RuleStatement | None:
+    """The rule statement whose content overlaps [a, b) the most (the first in `rules`
+    among equals), as a scan over all rules finds it; a long text has thousands."""
+    index = _rule_index(facts, rules)
+    best: tuple[int, int] | None = None  # (overlap, -place)
+    for j in index.overlapping(a, b):
+        s_, e_, k = index.spans[j]
+        if with_speaker and rules[k].speaker is None:
+            continue
+        ov = min(b, e_) - max(a, s_)
+        if ov > 0 and (best is None or (ov, -k) > best):
+            best = (ov, -k)
+    return rules[-best[1]] if best else None
+
+
+def _subjects_in(facts: _Facts, lo: int, hi: int) -> list[int]:
+    """The cue verbs of `facts.subject_of` in [lo, hi), in the dict's order."""
+    key = ("subjects", len(facts.subject_of))
+    index = facts.cache.get(key)
+    if index is None:
+        index = facts.cache[key] = (
+            sorted(facts.subject_of), {v: i for i, v in enumerate(facts.subject_of)})
+    verbs, place = index
+    return sorted(verbs[bisect_left(verbs, lo):bisect_left(verbs, hi)], key=place.__getitem__)
+
+
 def role_features(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleStatement],
                   a: int, b: int, lexical: list[str] | None = None) -> tuple[list[int], list[list[str]]]:
     """Features for the second CRF: is token j the speaker/cue *of this quote* [a, b)?
@@ -1618,27 +1660,22 @@ def role_features(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
     lo, hi = role_window(facts, a, b)
     lex = lexicon()
     low = lexical if lexical is not None else _lexical(facts, lex)
-    best = None
-    best_ov = 0
-    for st in rules:
-        ov = min(b, st.content[1]) - max(a, st.content[0])
-        if ov > best_ov:
-            best, best_ov = st, ov
+    best = _best_rule(facts, rules, a, b)
     rspk = set(range(*best.speaker)) if best and best.speaker else set()
     near_v = -1
     near_d = 10_000
     subj_tok: dict[int, str] = {}
-    for v in facts.subject_of:
-        if lo <= v < hi:
-            d = a - v if v < a else v - b + 1 if v >= b else 0
-            if d < near_d:
-                near_v, near_d = v, d
-    for v, (sa_, sb_) in facts.subject_of.items():
-        if lo <= v < hi:
-            tag = "near" if v == near_v else "other"
-            for k in range(sa_, sb_):
-                if subj_tok.get(k) != "near":
-                    subj_tok[k] = tag
+    window_verbs = _subjects_in(facts, lo, hi)
+    for v in window_verbs:
+        d = a - v if v < a else v - b + 1 if v >= b else 0
+        if d < near_d:
+            near_v, near_d = v, d
+    for v in window_verbs:
+        sa_, sb_ = facts.subject_of[v]
+        tag = "near" if v == near_v else "other"
+        for k in range(sa_, sb_):
+            if subj_tok.get(k) != "near":
+                subj_tok[k] = tag
     rcue = set(range(*best.cue)) if best and best.cue else set()
     texts = facts.texts
     qmark = a > 0 and texts[a - 1] in _ALL_QUOTES or texts[a] in _ALL_QUOTES
@@ -1801,12 +1838,8 @@ def _assign_roles(doc: Doc, facts: _Facts, tags1: list[str], rules: list[RuleSta
         from . import speakers
 
         lo, hi = role_window(facts, a, b)
-        rule_spk = None
-        best_ov = 0
-        for r in rules:
-            ov = min(b, r.content[1]) - max(a, r.content[0])
-            if ov > best_ov and r.speaker is not None:
-                rule_spk, best_ov = r.speaker, ov
+        best_rule = _best_rule(facts, rules, a, b, with_speaker=True)
+        rule_spk = best_rule.speaker if best_rule is not None else None
         # spk_runs holds the cleaned Viterbi runs, or else the cleaned marginal run
         vit = spk_runs if viterbi else []
         marg = spk_runs[0] if spk_runs and not viterbi else None

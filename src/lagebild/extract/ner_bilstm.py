@@ -2,8 +2,10 @@
 
 Why a second model: the CRF (`ner_crf.py`) sees sparse features of a +-2 window; a
 BiLSTM over characters, our own floret vectors and the package gazetteer sees the whole
-sentence and spells out unseen names. The two err differently, and on GermEval dev
-their product (a weighted sum of both models' CRF potentials, decoded once) is several
+sentence and spells out unseen names. Models trained with `--lexicon` also read each
+capitalised word's lexicon class (`ner_crf.lexicon_class`): whether simplemma's German
+dictionary lists it, and as what kind of form. The two err differently, and on GermEval
+dev their product (a weighted sum of both models' CRF potentials, decoded once) is several
 points better than either alone (`training/ner/MODEL_CARD_NER.md`).
 
 Why numpy: PyTorch trains the model (`training/ner/train_bilstm.py`), but a several-GB

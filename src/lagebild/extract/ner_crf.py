@@ -5,7 +5,9 @@ Why a CRF: on two shared CPU cores a linear-chain CRF over rich sparse features
 minutes and tags tens of thousands of words per second; it is the classic strong CPU
 baseline for GermEval 2014. Gazetteer features add what word features cannot: the
 package's own state/organisation lists (shared with the entity layer) and entity strings
-mined from GermEval train (jackknifed in training, see training/ner/train_crf.py). The same `token_features` function serves training
+mined from GermEval train (jackknifed in training, see training/ner/train_crf.py), and
+`lexicon_class` says whether a capitalised word is a known German word (every noun is
+capitalised, so capitalisation alone says little). The same `token_features` function serves training
 (training/ner/train_crf.py) and inference, so the two can never drift apart.
 
 The component stores its crfsuite model and the word->cluster table inside the

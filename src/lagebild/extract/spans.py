@@ -44,10 +44,11 @@ class Containers:
     so far: only spans starting at or before the query can hold it, and the walk back
     stops where no earlier span reaches the query's end."""
 
-    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+    def __init__(self, spans: Iterable[tuple[int, ...]]) -> None:
+        """`spans`: (start, end) pairs, or tuples that carry more after them (an id)."""
         self.spans = sorted(spans)
-        self.starts = [s for s, _ in self.spans]
-        self.reach = list(accumulate((e for _, e in self.spans), max))
+        self.starts = [sp[0] for sp in self.spans]
+        self.reach = list(accumulate((sp[1] for sp in self.spans), max))
 
     def holds(self, a: int, b: int, strict_end: bool = False) -> bool:
         """True if some span (s, e) has s <= a and b <= e (b < e with `strict_end`)."""
