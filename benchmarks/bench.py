@@ -76,31 +76,68 @@ def _child(shared: str, n: int) -> None:
     }))
 
 
+def _long_child(shared: str, n_bytes: int) -> None:
+    """One long document: the 10kGNAD articles joined into `n_bytes` of text (the input
+    limit is 5 MB). Time and memory must grow linearly with length, not worse."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from lagebild.ingest import make_document
+    from lagebild.nlp import get_nlp
+    from lagebild.pipeline import doc_to_record
+
+    nlp = get_nlp()
+    rss_after_load = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    text = "\n\n".join(load_10kgnad(Path(shared), 10_000))[:n_bytes]
+    start = time.perf_counter()
+    document = make_document(text, max_bytes=max(n_bytes * 4, 5_000_000))
+    doc = nlp.make_doc(document.text)
+    comp_time = {}
+    for name, proc in nlp.pipeline:
+        t = time.perf_counter()
+        doc = proc(doc)
+        comp_time[name] = round(time.perf_counter() - t, 2)
+    record = doc_to_record(document, doc)
+    record.to_json()
+    elapsed = time.perf_counter() - start
+    print(json.dumps({
+        "bytes": len(text.encode("utf-8")), "tokens": len(doc), "seconds": round(elapsed, 2),
+        "tokens_per_s": round(len(doc) / elapsed),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_after_load_mb": round(rss_after_load, 1), "seconds_by_component": comp_time,
+        "entities": len(record.entities), "statements": len(record.statements),
+    }))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", default=str(REPO.parent / "shared"))
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results.json"))
     parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--long-bytes", type=int, default=2_000_000,
+                        help="size of the one-long-document measurement (0: skip it)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--long-child", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.shared, args.articles)
         return 0
+    if args.long_child:
+        _long_child(args.shared, args.long_child)
+        return 0
     if not (Path(args.shared) / "data" / "10kgnad" / "test.csv").exists():
         print(f"bench: {args.shared}/data/10kgnad/test.csv not found", file=sys.stderr)
         return 2
-    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    proc = subprocess.run(
-        ["taskset", "-c", "0", sys.executable, __file__, "--child", "--shared", args.shared,
-         "--articles", str(args.articles)] if _has_taskset() else
-        [sys.executable, __file__, "--child", "--shared", args.shared, "--articles",
-         str(args.articles)],
-        capture_output=True, text=True, env=env,
-    )
+    proc = _run_child(["--child", "--shared", args.shared, "--articles", str(args.articles)])
     if proc.returncode != 0:
         print(proc.stderr[-4000:], file=sys.stderr)
         return proc.returncode
     analyze = json.loads(proc.stdout.strip().splitlines()[-1])
+    long_doc = None
+    if args.long_bytes:
+        proc = _run_child(["--long-child", str(args.long_bytes), "--shared", args.shared])
+        if proc.returncode != 0:
+            print(proc.stderr[-4000:], file=sys.stderr)
+            return proc.returncode
+        long_doc = json.loads(proc.stdout.strip().splitlines()[-1])
     out_path = Path(args.out)
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
     results["analyze"] = {
@@ -109,6 +146,12 @@ def main() -> int:
         "targets": {"articles_per_s": 20, "peak_rss_mb": 500, "words_per_s": 8000},
         "command": "make bench",
     }
+    if long_doc is not None:
+        results["analyze_long_document"] = {
+            **long_doc,
+            "corpus": "10kGNAD test articles joined into one document",
+            "command": "make bench",
+        }
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or
                           platform.machine(), "cores_used": 1, "cores_available": os.cpu_count()}
     results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
@@ -118,7 +161,19 @@ def main() -> int:
           f"peak RSS {a['peak_rss_mb']} MB (load {a['model_load_s']} s) -> {out_path}")
     for name, ms in a["ms_per_article_by_component"].items():
         print(f"  {name:<24}{ms:8.2f} ms/article")
+    if long_doc is not None:
+        print(f"one long document: {long_doc['bytes']:,} bytes, {long_doc['tokens']:,} tokens in "
+              f"{long_doc['seconds']} s, peak RSS {long_doc['peak_rss_mb']} MB")
     return 0
+
+
+def _run_child(child_args: list[str]) -> subprocess.CompletedProcess:
+    """This script in a fresh process, pinned to one core when `taskset` exists."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    cmd = [sys.executable, __file__, *child_args]
+    if _has_taskset():
+        cmd = ["taskset", "-c", "0", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
 def _has_taskset() -> bool:

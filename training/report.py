@@ -87,6 +87,12 @@ def speed() -> list[str]:
         out.append(f"| `analyze`, full pipeline, 1 core, {a['articles']} 10kGNAD articles | "
                    f"{a['articles_per_s']} articles/s, {a['words_per_s']} words/s, peak RSS "
                    f"{a['peak_rss_mb']} MB | ≥ 20 articles/s, ≥ 8,000 words/s, < 500 MB |")
+    long_doc = bench.get("analyze_long_document")
+    if long_doc:
+        out.append(f"| `analyze`, one long document ({long_doc['bytes'] / 1e6:.1f} MB, "
+                   f"{long_doc['tokens']:,} tokens), 1 core | {long_doc['seconds']} s "
+                   f"({long_doc['tokens_per_s']:,} tokens/s), peak RSS {long_doc['peak_rss_mb']} MB "
+                   f"| bounded memory; inputs are capped at 5 MB |")
     c = bench.get("corpus")
     if c:
         out.append(f"| corpus ingest / query | see `corpus` in benchmarks/results.json: "
