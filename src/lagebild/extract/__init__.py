@@ -64,12 +64,13 @@ def entity_at(doc: Doc, start: int, end: int) -> str | None:
     """Id of the entity with a mention overlapping [start, end), preferring the longest."""
     index = doc._.lb_entity_index or {}
     cached = doc.user_data.get("lb_entity_spans")
-    if cached is None or cached[0] is not index:  # one lookup structure per index
+    if cached is None or cached[0] is not index or cached[1] != len(index):
+        # one lookup structure per index: a scan per call made long texts quadratic
         from .spans import Containers
 
         order = {(m_start, m_end): k for k, (m_start, (m_end, _)) in enumerate(index.items())}
-        cached = doc.user_data["lb_entity_spans"] = (index, Containers(order), order)
-    _, spans, order = cached
+        cached = doc.user_data["lb_entity_spans"] = (index, len(index), Containers(order), order)
+    _, _, spans, order = cached
     best: tuple[int, int, str] | None = None
     for j in spans.overlapping(start, end):
         m_start, m_end = spans.spans[j]
