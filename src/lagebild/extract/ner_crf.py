@@ -971,8 +971,13 @@ class CRFNer:
         # space tokens (a double space in the source, "des  Unternehmens") are left out of
         # the tagged sequence: the CRF never saw them in training; `keep` maps back. Line
         # breaks stay: a name does not run across a paragraph
-        keep = [i for i, t in enumerate(doc) if not (t.is_space and "\n" not in t.text)]
-        words_all = [doc[i].text for i in keep]
+        keep: list[int] = []
+        words_all: list[str] = []
+        for i, t in enumerate(doc):  # one pass: each Token object costs its creation
+            text = t.text
+            if not (t.is_space and "\n" not in text):
+                keep.append(i)
+                words_all.append(text)
         clusters_all = self.clusters(words_all) if words_all else []
         segs = []
         for seg_start, seg_end in self._segments(doc):
