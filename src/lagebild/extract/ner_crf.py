@@ -255,11 +255,15 @@ def _lexicon() -> object:
     the morph layer) already holds, so the feature costs no second copy in memory."""
     try:
         from simplemma.strategies import DEFAULT_DICTIONARY_FACTORY as factory
-    except ImportError:  # older simplemma
+    except ImportError:  # a simplemma without the shared instance: load a copy
         from simplemma.strategies import DefaultDictionaryFactory
 
         factory = DefaultDictionaryFactory()
-    return factory.get_dictionary("de")
+    table = factory.get_dictionary("de")
+    # the features were trained on str lookups; simplemma 1.x tables had bytes keys
+    if table.get("Haus") is None:
+        raise RuntimeError("the NER's lexicon classes need simplemma >= 2.0 (str-keyed tables)")
+    return table
 
 
 @lru_cache(maxsize=20_000)
