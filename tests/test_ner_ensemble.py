@@ -196,7 +196,7 @@ def test_fast_crf_scores_equal_the_attribute_sum(shipped) -> None:
         # with lexicon features, the fast path scores them itself (cached per word form)
         cw.lexicon = feats.lexicon
         fast_extra = feats.extras(words, lexicon=False) if cw.lexicon else extra
-        fast = cw.sentence_emissions(words, cl, fast_extra, feats.window)
+        fast = cw.doc_emissions([words], [cl], [fast_extra], feats.window)[0]
         np.testing.assert_allclose(fast, slow, atol=1e-4)
     # a whole document at once (an empty sentence included): the same floats per sentence
     sents = [list(w) for w in SENTS]
@@ -206,7 +206,7 @@ def test_fast_crf_scores_equal_the_attribute_sum(shipped) -> None:
     assert [e.shape[0] for e in whole] == [len(w) for w in sents]
     for w, c, x, got in zip(sents, cls, extras, whole, strict=True):
         if w:
-            np.testing.assert_array_equal(got, cw.sentence_emissions(w, c, x, feats.window))
+            np.testing.assert_array_equal(got, cw.doc_emissions([w], [c], [x], feats.window)[0])
 
 
 def test_crf_weights_reproduce_crfsuite_viterbi(shipped) -> None:

@@ -58,6 +58,11 @@ _MAX_SEGMENT = 250  # tokens; GermEval's longest training sentences are far shor
 _TOKENS_AT_ONCE = 20_000
 
 
+def _offsets(window: int) -> list[int]:
+    """Neighbour offsets of a +-`window` context, in the order features are summed."""
+    return [o for o in range(-window, window + 1) if o]
+
+
 @lru_cache(maxsize=20_000)  # a word's own and neighbour features both need it
 def word_shape(word: str) -> str:
     """Compressed shape: 'Bundestag' -> 'Xx', 'NATO-Gipfel' -> 'X-Xx', '2014' -> 'd'."""
@@ -117,7 +122,7 @@ def token_features(
     own = [_own_cached(w, c) for w, c in zip(words, clusters, strict=True)]
     ctx = [_ctx_cached(w, c, window) for w, c in zip(words, clusters, strict=True)]
     n = len(words)
-    offs = [o for o in range(-window, window + 1) if o]
+    offs = _offsets(window)
     out: list[list[str]] = []
     for i in range(n):
         feats = ["bias", *own[i]]
@@ -164,8 +169,7 @@ def _ctx_cached(word: str, cl: tuple[str, ...], window: int = 2) -> dict:
     """A word's neighbour attributes, prefixed for each offset up to +-`window` (only
     those: building unused offsets was a third of the cost of a word not seen before)."""
     feats = _context_feats(word, cl)
-    offs = [o for o in range(-window, window + 1) if o]
-    out: dict = {off: tuple(f"{off}{f}" for f in feats) for off in offs}
+    out: dict = {off: tuple(f"{off}{f}" for f in feats) for off in _offsets(window)}
     out[0] = feats[0]
     out["c"] = cl[1] if len(cl) > 1 else cl[0]
     return out
@@ -745,8 +749,8 @@ class CRFWeights:
         # class is then scored with its cached own and neighbour scores (`_word_scores`),
         # and the caller leaves it out of the extra features
         self.lexicon = False
-        # an extra (gazetteer) feature's own, previous- and next-token attribute rows
-        self._extra_rows: dict[str, tuple[int, int, int]] = {}
+        # an extra (gazetteer, lexicon) feature's own, previous- and next-token rows
+        self._extra_row_cache: dict[str, tuple[int, int, int]] = {}
 
     @classmethod
     def from_tagger(cls, tagger: object) -> CRFWeights:
@@ -774,17 +778,6 @@ class CRFWeights:
         offs = np.cumsum([0] + [len(f) for f in xseq[:-1]])
         return np.add.reduceat(self.state[idx], offs, axis=0)
 
-    def sentence_emissions(
-        self,
-        words: list[str],
-        clusters: list[tuple[str, ...]],
-        extra: Sequence[Sequence[str]] | None,
-        window: int = 2,
-    ) -> np.ndarray:
-        """The same scores as `emissions(token_features(...))` (rich=False); see
-        `doc_emissions`."""
-        return self.doc_emissions([words], [clusters], [extra], window)[0]
-
     def doc_emissions(
         self,
         sents: Sequence[list[str]],
@@ -805,13 +798,14 @@ class CRFWeights:
         get = self.index.get
         unk = len(self.attrs)
         state = self.state
-        offs = [o for o in range(-window, window + 1) if o]
+        offs = _offsets(window)
         keys = [k for ws, cs in zip(sents, clusters, strict=True)
                 for k in zip(ws, cs, strict=True)]
+        # every word form of the document not yet cached is scored in one batch
         known = {k: self._cache.lookup(k) for k in dict.fromkeys(keys)}
         missing = [k for k, v in known.items() if v is None]
         if missing:
-            known.update(self._word_scores(missing, offs))
+            known.update(self._word_scores(missing, window))
         scores = [known[k] for k in keys]
         em = np.stack([sc[0] for sc in scores])
         ctx = np.stack([sc[1] for sc in scores])  # (total, len(offs), K)
@@ -827,7 +821,6 @@ class CRFWeights:
         em[first] += state[get("BOS", unk)]
         em[first + np.array(lens)[nonempty] - 1] += state[get("EOS", unk)]
         low = [sc[2] for sc in scores]
-        triples = self._extra_rows
         idx: list[int] = []
         pos: list[int] = []
         for base, n, extra in zip(starts.tolist(), lens, extras, strict=True):
@@ -840,11 +833,7 @@ class CRFWeights:
                     pos.append(i)
                 if extra is not None:
                     for f in extra[i - base]:
-                        rows = triples.get(f)
-                        if rows is None:  # a few hundred distinct gazetteer/lexicon features
-                            rows = triples[f] = (
-                                get(f, unk), get(f"-1{f}", unk), get(f"+1{f}", unk)
-                            )
+                        rows = self._extra_rows(f)
                         idx.append(rows[0])
                         pos.append(i)
                         if i + 1 < base + n:
@@ -857,18 +846,18 @@ class CRFWeights:
             np.add.at(em, pos, state[idx])
         return np.split(em, starts[1:])
 
-    def prefetch(
-        self, words: Sequence[str], clusters: Sequence[tuple[str, ...]], window: int = 2
-    ) -> None:
-        """Score all word forms of a document not yet cached in one batch (fewer, larger
-        array operations than one batch per sentence)."""
-        keys = dict.fromkeys(zip(words, clusters, strict=True))
-        missing = [k for k in keys if self._cache.lookup(k) is None]
-        if missing:
-            self._word_scores(missing, [o for o in range(-window, window + 1) if o])
+    def _extra_rows(self, f: str) -> tuple[int, int, int]:
+        """Rows of an extra feature `f` as the token's own (f), as seen from the next
+        token ("-1f") and from the previous one ("+1f"); a few hundred distinct ones."""
+        rows = self._extra_row_cache.get(f)
+        if rows is None:
+            get, unk = self.index.get, len(self.attrs)
+            rows = self._extra_row_cache[f] = (
+                get(f, unk), get(f"-1{f}", unk), get(f"+1{f}", unk))
+        return rows
 
     def _word_scores(
-        self, keys: list[tuple[str, tuple[str, ...]]], offs: list[int]
+        self, keys: list[tuple[str, tuple[str, ...]]], window: int
     ) -> dict[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray, str]]:
         """(own score, per-offset neighbour scores, lower-case attribute) of word forms
         not yet cached, all at once (one gather and one segment sum per attribute group)."""
@@ -880,7 +869,7 @@ class CRFWeights:
             starts = np.cumsum([0] + [len(g) for g in groups[:-1]])
             return np.add.reduceat(self.state[idx], starts, axis=0)
 
-        window = max((abs(o) for o in offs), default=1)
+        offs = _offsets(window)
         ctxs = [_ctx_cached(w, c, window) for w, c in keys]
         own = summed([_own_cached(w, c) for w, c in keys])
         near = np.stack([summed([ctx[off] for ctx in ctxs]) for off in offs], axis=1)
@@ -892,9 +881,10 @@ class CRFWeights:
             for i, (w, _) in enumerate(keys):
                 f = lexicon_class(w)
                 if f is not None:
-                    own[i] += state[get(f, unk)]
-                    near[i, k_prev] += state[get(f"-1{f}", unk)]
-                    near[i, k_next] += state[get(f"+1{f}", unk)]
+                    own_row, prev_row, next_row = self._extra_rows(f)
+                    own[i] += state[own_row]
+                    near[i, k_prev] += state[prev_row]
+                    near[i, k_next] += state[next_row]
         out = {}
         for i, key in enumerate(keys):
             out[key] = hit = (own[i].copy(), near[i].copy(), ctxs[i][0])
@@ -1024,8 +1014,6 @@ class CRFNer:
         cw = self._crf_weights
         feats = self.features
         assert not feats.rich, "the ensemble's fast CRF scores assume rich=False"
-        cw.prefetch([w for ws in sents for w in ws], [c for cs in clusters for c in cs],
-                    feats.window)
         pks = [package_gazetteer_features(words) for words in sents]  # both models use it
         nn = self._neural.emissions(sents, pks)  # type: ignore[attr-defined]
         lexicon = False if cw.lexicon else None  # cw scores the lexicon classes itself
