@@ -68,13 +68,13 @@ def entity_at(doc: Doc, start: int, end: int) -> str | None:
         # one lookup structure per index: a scan per call made long texts quadratic
         from .spans import Containers
 
-        order = {(m_start, m_end): k for k, (m_start, (m_end, _)) in enumerate(index.items())}
-        cached = doc.user_data["lb_entity_spans"] = (index, len(index), Containers(order), order)
-    _, _, spans, order = cached
+        spans = Containers((m_start, m_end, k)
+                           for k, (m_start, (m_end, _)) in enumerate(index.items()))
+        cached = doc.user_data["lb_entity_spans"] = (index, len(index), spans)
+    spans = cached[2]
     best: tuple[int, int, str] | None = None
     for j in spans.overlapping(start, end):
-        m_start, m_end = spans.spans[j]
-        k = order[(m_start, m_end)]
+        m_start, m_end, k = spans.spans[j]
         # the longest; among equally long ones the first in the index, as a scan finds
         if best is None or (m_end - m_start, -k) > best[:2]:
             best = (m_end - m_start, -k, index[m_start][1])

@@ -368,21 +368,17 @@ class StatementFinder:
     """`statement_for` with the statements' spans indexed once per document."""
 
     def __init__(self, statements: Iterable[Statement]) -> None:
-        self.owners: dict[tuple[int, int], tuple[int, Statement]] = {}
-        for k, st in enumerate(statements):
-            for sp in (st.content, *st.parts):
-                # the first statement with a span wins ties, as in a scan in order
-                self.owners.setdefault((sp.start, sp.end), (k, st))
-        self.index = Containers(self.owners)
+        self.statements = list(statements)
+        self.index = Containers((sp.start, sp.end, k) for k, st in enumerate(self.statements)
+                                for sp in (st.content, *st.parts))
 
     def __call__(self, start: int, end: int) -> Statement | None:
-        best: tuple[int, int, Statement] | None = None
+        best: tuple[int, int] | None = None  # (length, place): the first of the shortest
         for j in self.index.holding(start, end):
-            s, e = self.index.spans[j]
-            k, st = self.owners[(s, e)]
-            if best is None or (e - s, k) < best[:2]:
-                best = (e - s, k, st)
-        return best[2] if best else None
+            s, e, k = self.index.spans[j]
+            if best is None or (e - s, k) < best:
+                best = (e - s, k)
+        return self.statements[best[1]] if best else None
 
 
 @Language.component("lagebild_quantities")
