@@ -83,6 +83,8 @@ def test_feature_set_config_round_trip() -> None:
         "mined_gaz": True,
         "parts": False,
         "lexicon": False,
+        "heads": False,
+        "forms": False,
     }
     lex = FeatureSet(lexicon=True)
     assert lex.config()["lexicon"] is True

@@ -16,7 +16,9 @@ import spacy
 from spacy.vectors import Vectors
 
 from lagebild.extract.ner_bilstm import (
+    FORM_FEATS,
     GAZ_FEATS,
+    HEAD_FEATS,
     LEX_FEATS,
     N_CASING,
     BiLSTMTagger,
@@ -24,9 +26,19 @@ from lagebild.extract.ner_bilstm import (
     char_ids,
     gaz_multi_hot,
     length_groups,
+    lexicon_width,
     viterbi_batch,
 )
-from lagebild.extract.ner_crf import WordCache, lexicon_class, lexicon_features, token_features
+from lagebild.extract.ner_crf import (
+    FeatureSet,
+    WordCache,
+    form_class,
+    head_class,
+    lexicon_class,
+    lexicon_features,
+    token_features,
+    word_classes,
+)
 from lagebild.resources import model_path
 
 TAGS = ["O", "B-PER", "E-PER", "S-PER", "S-LOC"]
@@ -35,10 +47,12 @@ SENTS = [
     ["Ja", "."],
     ["Der", "Rat", "in", "Paris", "tagte", "am", "Montag", "lange", "."],
     [],
+    ["Die", "Quarkelministerium", "und", "Zorbelhaus", "Xqzvbrt", "in", "Zwickau", "."],
 ]
 
 
-def _random_tagger(hidden: int = 3, seed: int = 0, lexicon: bool = False) -> BiLSTMTagger:
+def _random_tagger(hidden: int = 3, seed: int = 0, lexicon: bool = False,
+                   heads: bool = False, forms: bool = False) -> BiLSTMTagger:
     rng = np.random.default_rng(seed)
     words = {"der": 2, "rat": 3, "in": 4, "paris": 5}
     chars = {c: i + 4 for i, c in enumerate("abcdefghijklmnopqrstuvwxyzäöüßABCDEFGHIJKLMNOPQRSTUVWXYZ.")}
@@ -55,7 +69,7 @@ def _random_tagger(hidden: int = 3, seed: int = 0, lexicon: bool = False) -> BiL
         "char_cnn.weight": r(n_filt, d_char, 3),
         "char_cnn.bias": r(n_filt),
         "case_emb.weight": r(N_CASING, d_case),
-        "gaz.weight": r(d_gaz, len(GAZ_FEATS) + (len(LEX_FEATS) if lexicon else 0)),
+        "gaz.weight": r(d_gaz, len(GAZ_FEATS) + lexicon_width(lexicon, heads, forms)),
         "out.weight": r(k, 2 * hidden),
         "out.bias": r(k),
         "crf.start": r(k),
@@ -80,7 +94,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _reference_emissions(tg: BiLSTMTagger, words: list[str]) -> np.ndarray:
     """One sentence, one token and one step at a time, straight from the weights."""
     p = tg.params
-    gaz = gaz_multi_hot(words, lexicon=tg.lexicon)
+    gaz = gaz_multi_hot(words, lexicon=tg.lexicon, heads=tg.heads, forms=tg.forms)
     rows = []
     for i, w in enumerate(words):
         ids = char_ids(w, tg.chars)
@@ -116,10 +130,13 @@ def _reference_emissions(tg: BiLSTMTagger, words: list[str]) -> np.ndarray:
     return hs @ p["out.weight"].T + p["out.bias"]
 
 
-@pytest.mark.parametrize("lexicon", [False, True])
-def test_numpy_bilstm_matches_step_by_step_reference(lexicon: bool) -> None:
-    tg = _random_tagger(lexicon=lexicon)
-    assert tg.lexicon is lexicon
+@pytest.mark.parametrize(("lexicon", "heads", "forms"),
+                         [(False, False, False), (True, False, False), (True, True, False),
+                          (True, True, True)])
+def test_numpy_bilstm_matches_step_by_step_reference(lexicon: bool, heads: bool,
+                                                     forms: bool) -> None:
+    tg = _random_tagger(lexicon=lexicon, heads=heads, forms=forms)
+    assert (tg.lexicon, tg.heads, tg.forms) == (lexicon, heads, forms)
     got = tg.emissions(SENTS)
     assert [e.shape for e in got] == [(len(s), len(TAGS)) for s in SENTS]
     for sent, em in zip(SENTS, got, strict=True):
@@ -253,6 +270,62 @@ def test_lexicon_classes_separate_common_words_from_unknown_ones() -> None:
     assert hot.shape == (4, len(GAZ_FEATS) + len(LEX_FEATS))
     assert hot[:, len(GAZ_FEATS):].sum(1).tolist() == [1.0, 0.0, 1.0, 0.0]
     assert gaz_multi_hot(words).shape == (4, len(GAZ_FEATS))
+
+
+def test_compound_heads_split_unlisted_words() -> None:
+    """An unlisted capitalised word ending in a listed noun is likelier a compound than a
+    name (`head_class`); only unlisted words without a hyphen get a head class."""
+    assert head_class("Quarkelministerium") == "hd=long"  # invented; ends in Ministerium
+    assert head_class("Zorbelhaus") == "hd=short"  # ends in Haus
+    assert head_class("Xqzvbrt") is None  # no listed noun at its end: name-like
+    assert head_class("Soldaten") is None  # listed words keep their lexicon class alone
+    assert head_class("Xqz-System") is None  # hyphenated: the part features cover these
+    assert word_classes("Quarkelministerium") == ("lx=unk",)
+    assert word_classes("Quarkelministerium", heads=True) == ("lx=unk", "hd=long")
+    assert word_classes("reiste", heads=True) == ()
+    words = ["Zorbelhaus", "reiste", "Xqzvbrt"]
+    assert lexicon_features(words, heads=True) == [["lx=unk", "hd=short"], [], ["lx=unk"]]
+    hot = gaz_multi_hot(words, lexicon=True, heads=True)
+    assert hot.shape == (3, len(GAZ_FEATS) + len(LEX_FEATS) + len(HEAD_FEATS))
+    assert hot[0, len(GAZ_FEATS) + len(LEX_FEATS) + HEAD_FEATS.index("hd=short")] == 1.0
+    assert hot[:, len(GAZ_FEATS):].sum(1).tolist() == [2.0, 0.0, 1.0]
+
+
+def test_form_classes_split_listed_words() -> None:
+    """A listed capitalised word with no other listed form is likelier a name
+    (`form_class`); the classes go after the heads in the BiLSTM's input."""
+    assert form_class("Soldat") is None  # "Soldaten" is listed: a common noun
+    assert form_class("Zwickau") == "fm=none"  # a town: no other form listed
+    assert form_class("Xqzvbrt") is None  # unlisted words get a head class instead
+    assert form_class("reiste") is None
+    words = ["Soldat", "Xqzvbrt", "Zorbelhaus"]
+    assert lexicon_features(words, heads=True, forms=True) == [
+        ["lx=self"], ["lx=unk"], ["lx=unk", "hd=short"]]
+    assert lexicon_width(True, True, True) == len(LEX_FEATS) + len(HEAD_FEATS) + len(FORM_FEATS)
+    assert lexicon_width(True, False, True) == len(LEX_FEATS)  # forms need heads
+
+
+def test_fast_crf_scores_fold_in_compound_heads() -> None:
+    """With heads, the cached per-word CRF scores must still equal the attribute sums
+    (a random CRF over the attributes the feature set produces)."""
+    from lagebild.extract.ner_crf import CRFWeights
+
+    feats = FeatureSet(lexicon=True, heads=True, forms=True)
+    sents = [s for s in SENTS if s]
+    xseqs = [token_features(w, [("c", "c", "c")] * len(w), feats.extras(w), feats.window)
+             for w in sents]
+    attrs = sorted({f for x in xseqs for fs in x for f in fs})
+    # the heads and form classes are scored
+    assert {"hd=long", "+1hd=short", "-1hd=short", "fm=none", "-1fm=none"} <= set(attrs)
+    rng = np.random.default_rng(5)
+    labels = ["O", "S-PER", "S-LOC"]
+    state = rng.normal(0, 1, (len(attrs), len(labels))).astype(np.float32)
+    cw = CRFWeights(attrs, labels, state, np.zeros((3, 3), np.float32))
+    cw.lexicon, cw.heads, cw.forms = True, True, True
+    for words, x in zip(sents, xseqs, strict=True):
+        fast = cw.doc_emissions([words], [[("c", "c", "c")] * len(words)],
+                                [feats.extras(words, lexicon=False)], feats.window)[0]
+        np.testing.assert_allclose(fast, cw.emissions(x), atol=1e-4)
 
 
 def test_length_groups_bound_the_padded_size() -> None:

@@ -64,10 +64,13 @@ def check_against_torch(tagger: BiLSTMTagger, bilstm_dir: Path, sents: list[list
     cfg = json.loads((bilstm_dir / "config.json").read_text(encoding="utf-8"))
     ft = floret.load_model(str(tb.FLORET))
     lexicon = bool(cfg.get("lexicon", False))
-    model = tb.Tagger(vocab, vec_dim=ft.get_dimension(), hidden=cfg["hidden"], lexicon=lexicon)
+    heads = lexicon and bool(cfg.get("heads", False))
+    forms = heads and bool(cfg.get("forms", False))
+    model = tb.Tagger(vocab, vec_dim=ft.get_dimension(), hidden=cfg["hidden"], lexicon=lexicon,
+                      heads=heads, forms=forms)
     model.load_state_dict(torch.load(bilstm_dir / "model.pt", map_location="cpu"))
     model.eval()
-    data = tb.Featurized(sents, vocab, ft, lexicon=lexicon)
+    data = tb.Featurized(sents, vocab, ft, lexicon=lexicon, heads=heads, forms=forms)
     ours = tagger.emissions(sents)
     worst = 0.0
     with torch.no_grad():

@@ -52,7 +52,6 @@ from evaluate import score  # noqa: E402
 # the featurisation is the run-time module's own, so training and inference cannot drift
 from lagebild.extract.ner_bilstm import (  # noqa: E402
     GAZ_FEATS,
-    LEX_FEATS,
     MAX_CHARS,
     N_CASING,
     PAD,
@@ -61,6 +60,7 @@ from lagebild.extract.ner_bilstm import (  # noqa: E402
     casing,
     char_ids,
     gaz_multi_hot,
+    lexicon_width,
 )
 from lagebild.extract.ner_crf import to_bioes  # noqa: E402
 
@@ -115,7 +115,7 @@ class Featurized:
     """A split as per-sentence arrays plus per-type tables (floret vectors, char ids)."""
 
     def __init__(self, sents: Sequence[Sequence[str]], vocab: Vocab, ft, tags: Sequence[Sequence[str]] | None = None,  # noqa: ANN001,E501
-                 lexicon: bool = False) -> None:
+                 lexicon: bool = False, heads: bool = False, forms: bool = False) -> None:
         type_ids: dict[str, int] = {}
         self.types: list[np.ndarray] = []
         self.words: list[np.ndarray] = []
@@ -126,7 +126,7 @@ class Featurized:
             self.types.append(np.array([type_ids.setdefault(w, len(type_ids)) for w in toks], dtype=np.int64))
             self.words.append(np.array([vocab.words.get(w.lower(), UNK) for w in toks], dtype=np.int64))
             self.case.append(np.array([casing(w) for w in toks], dtype=np.int64))
-            self.gaz.append(gaz_multi_hot(toks, lexicon=lexicon))
+            self.gaz.append(gaz_multi_hot(toks, lexicon=lexicon, heads=heads, forms=forms))
             if tags is not None and self.tags is not None:
                 self.tags.append(np.array([vocab.tag_index.get(t, 0) for t in to_bioes(list(tags[k]))],
                                           dtype=np.int64))
@@ -140,7 +140,7 @@ class Featurized:
         self.vecs = torch.from_numpy(vecs)
         self.chars = torch.from_numpy(chars)
         self.lengths = np.array([len(t) for t in self.types])
-        self.n_gaz = len(GAZ_FEATS) + (len(LEX_FEATS) if lexicon else 0)
+        self.n_gaz = len(GAZ_FEATS) + lexicon_width(lexicon, heads, forms)
 
     def batch(self, idx: Sequence[int], word_dropout: float = 0.0) -> dict[str, Tensor]:
         lens = [len(self.types[i]) for i in idx]
@@ -264,13 +264,14 @@ class CRF(nn.Module):
 class Tagger(nn.Module):
     def __init__(self, vocab: Vocab, vec_dim: int = 100, word_dim: int = 50, char_dim: int = 30,
                  char_filters: int = 50, case_dim: int = 10, gaz_dim: int = 10, hidden: int = 128,
-                 dropout: float = 0.5, lexicon: bool = False) -> None:
+                 dropout: float = 0.5, lexicon: bool = False, heads: bool = False,
+                 forms: bool = False) -> None:
         super().__init__()
         self.word_emb = nn.Embedding(len(vocab.words) + 2, word_dim, padding_idx=PAD)
         self.char_emb = nn.Embedding(len(vocab.chars) + 4, char_dim, padding_idx=PAD)
         self.char_cnn = nn.Conv1d(char_dim, char_filters, kernel_size=3, padding=1)
         self.case_emb = nn.Embedding(N_CASING, case_dim, padding_idx=PAD)
-        n_gaz = len(GAZ_FEATS) + (len(LEX_FEATS) if lexicon else 0)
+        n_gaz = len(GAZ_FEATS) + lexicon_width(lexicon, heads, forms)
         self.gaz = nn.Linear(n_gaz, gaz_dim, bias=False)
         self.drop = nn.Dropout(dropout)
         d_in = vec_dim + word_dim + char_filters + case_dim + gaz_dim
@@ -393,8 +394,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="debug: use only N train sentences")
     ap.add_argument("--lexicon", action="store_true",
                     help="simplemma lexicon class of capitalised words as input")
+    ap.add_argument("--heads", action="store_true",
+                    help="with --lexicon: compound heads of unlisted words as input")
+    ap.add_argument("--forms", action="store_true",
+                    help="with --heads: whether listed words have other forms listed, as input")
     ap.add_argument("--train-marginals", action="store_true", help="also write train marginals")
     args = ap.parse_args(argv)
+    args.heads = args.lexicon and args.heads
+    args.forms = args.heads and args.forms
+    word_classes = {"lexicon": args.lexicon, "heads": args.heads, "forms": args.forms}
 
     torch.set_num_threads(1)
     seed_all(args.seed)
@@ -406,14 +414,14 @@ def main(argv: list[str] | None = None) -> int:
         splits["train"] = splits["train"][: args.limit]
     vocab = Vocab.build(splits["train"], args.min_freq)
     ft = floret.load_model(str(FLORET))
-    data = {k: Featurized([s[0] for s in v], vocab, ft, [s[1] for s in v], args.lexicon)
+    data = {k: Featurized([s[0] for s in v], vocab, ft, [s[1] for s in v], **word_classes)
             for k, v in splits.items()}
     gold = {k: [spans_from_bio(s[1]) for s in v] for k, v in splits.items()}
     log(f"featurised in {time.time() - t0:.1f}s; {len(vocab.words)} words, {len(vocab.chars)} chars, "
         f"{len(vocab.tags)} tags")
 
     model = Tagger(vocab, vec_dim=ft.get_dimension(), hidden=args.hidden, dropout=args.dropout,
-                   lexicon=args.lexicon)
+                   **word_classes)
     n_params = sum(p.numel() for p in model.parameters())
     log(f"parameters: {n_params}")
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
@@ -474,7 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     # inference speed on test, from raw tokens: featurise (floret, gazetteer) + tag, 1 thread
     tw = time.time()
     test_words = [s[0] for s in splits["test"]]
-    feats = Featurized(test_words, vocab, ft, lexicon=args.lexicon)
+    feats = Featurized(test_words, vocab, ft, **word_classes)
     predict(model, feats, vocab.tags)
     wps = sum(len(w) for w in test_words) / (time.time() - tw)
     log(f"inference: {wps:.0f} words/s")
@@ -489,7 +497,9 @@ def main(argv: list[str] | None = None) -> int:
     size_mb = best_path.stat().st_size / 1e6
     out = {
         "model": "BiLSTM-CRF (floret frozen + word emb + char CNN + casing + package gazetteer"
-                 + (" + lexicon class)" if args.lexicon else ")"),
+                 + (" + lexicon class" if args.lexicon else "")
+                 + (" + compound head" if args.heads else "")
+                 + (" + form class)" if args.forms else ")"),
         "dev": results["dev"],
         "test": results["test"],
         "epochs_run": epochs_run,

@@ -133,6 +133,18 @@ def main(argv: list[str] | None = None) -> int:
         default=True,
         help="simplemma lexicon class of capitalised words",
     )
+    ap.add_argument(
+        "--heads",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="with --lexicon: compound heads of unlisted capitalised words",
+    )
+    ap.add_argument(
+        "--forms",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="with --heads: whether listed capitalised words have other forms listed",
+    )
     ap.add_argument("--folds", type=int, default=5, help="jackknife folds for --mined-gaz")
     ap.add_argument("--verbose", action="store_true", help="crfsuite progress per iteration")
     ap.add_argument(
@@ -165,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     train = read_bio(CORPUS / "train.bio")
     mined = MinedGazetteer.build(train) if args.mined_gaz else None
     feats = FeatureSet(
-        args.window, args.rich, args.package_gaz, mined, args.parts, args.lexicon
+        args.window, args.rich, args.package_gaz, mined, args.parts, args.lexicon,
+        args.lexicon and args.heads, args.lexicon and args.heads and args.forms,
     )
     fold_gaz: list[MinedGazetteer | None] = [None] * args.folds
     if mined is not None:

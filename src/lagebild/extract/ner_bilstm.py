@@ -4,7 +4,9 @@ Why a second model: the CRF (`ner_crf.py`) sees sparse features of a +-2 window;
 BiLSTM over characters, our own floret vectors and the package gazetteer sees the whole
 sentence and spells out unseen names. Models trained with `--lexicon` also read each
 capitalised word's lexicon class (`ner_crf.lexicon_class`): whether simplemma's German
-dictionary lists it, and as what kind of form. The two err differently, and on GermEval
+dictionary lists it, and as what kind of form; with `--heads`, also whether an unlisted
+word ends in a listed noun (`ner_crf.head_class`), and with `--forms` whether a listed one
+has other forms listed (`ner_crf.form_class`). The two err differently, and on GermEval
 dev their product (a weighted sum of both models' CRF potentials, decoded once) is several
 points better than either alone (`training/ner/MODEL_CARD_NER.md`).
 
@@ -30,7 +32,7 @@ from pathlib import Path
 import numpy as np
 from spacy.vectors import Vectors
 
-from .ner_crf import WordCache, lexicon_class, package_gazetteer_features
+from .ner_crf import WordCache, package_gazetteer_features, word_classes
 
 WEIGHTS_FILE = "bilstm.npz"
 FLORET_FILE = "floret.npy"
@@ -43,7 +45,12 @@ _GAZ_INDEX = {f: i for i, f in enumerate(GAZ_FEATS)}
 #: lexicon classes of capitalised words (`ner_crf.lexicon_class`), appended to the
 #: gazetteer vector by models trained with them (their `gaz.weight` is wider)
 LEX_FEATS = ("lx=self", "lx=infl", "lx=low", "lx=cap", "lx=unk")
-_LEX_INDEX = {f: i for i, f in enumerate(LEX_FEATS)}
+#: compound heads of unlisted words (`ner_crf.head_class`), after the lexicon classes in
+#: models trained with `--heads`, and then the form classes of listed ones
+#: (`ner_crf.form_class`) in models trained with `--forms` too
+HEAD_FEATS = ("hd=long", "hd=short")
+FORM_FEATS = ("fm=none", "fm=gen")
+_WORD_INDEX = {f: i for i, f in enumerate((*LEX_FEATS, *HEAD_FEATS, *FORM_FEATS))}
 MAX_CHARS = 30  # longer words keep their first and last 14 characters
 PAD, UNK = 0, 1
 N_CASING = 10
@@ -94,13 +101,25 @@ def char_ids(word: str, chars: dict[str, int]) -> list[int]:
     return [2, *[get(c, UNK) for c in word], 3]
 
 
+def lexicon_width(lexicon: bool, heads: bool = False, forms: bool = False) -> int:
+    """Columns after the gazetteer's: the lexicon classes, the compound heads and the form
+    classes (each level needs the one before, so a width names its features)."""
+    if not lexicon:
+        return 0
+    if not heads:
+        return len(LEX_FEATS)
+    return len(LEX_FEATS) + len(HEAD_FEATS) + (len(FORM_FEATS) if forms else 0)
+
+
 def gaz_multi_hot(
-    words: Sequence[str], pk: list[list[str]] | None = None, lexicon: bool = False
+    words: Sequence[str], pk: list[list[str]] | None = None, lexicon: bool = False,
+    heads: bool = False, forms: bool = False,
 ) -> np.ndarray:
     """(n, len(GAZ_FEATS)) 0/1 matrix of the package gazetteer's matches in one sentence
     (`pk`: its `package_gazetteer_features`, when the caller has them already); with
-    `lexicon`, len(LEX_FEATS) more columns for each word's lexicon class."""
-    width = len(GAZ_FEATS) + (len(LEX_FEATS) if lexicon else 0)
+    `lexicon`, `lexicon_width` more columns for each word's lexicon class (and with
+    `heads` its compound head, with `forms` its form class)."""
+    width = len(GAZ_FEATS) + lexicon_width(lexicon, heads, forms)
     out = np.zeros((len(words), width), dtype=np.float32)
     for i, feats in enumerate(package_gazetteer_features(words) if pk is None else pk):
         for f in feats:
@@ -109,16 +128,15 @@ def gaz_multi_hot(
                 out[i, j] = 1.0
     if lexicon:
         for i, w in enumerate(words):
-            k = lexicon_index(w)
-            if k >= 0:
+            for k in lexicon_columns(w, heads, forms):
                 out[i, len(GAZ_FEATS) + k] = 1.0
     return out
 
 
-def lexicon_index(word: str) -> int:
-    """Index of the word's lexicon class in LEX_FEATS, -1 for none (lower-case words)."""
-    c = lexicon_class(word)
-    return -1 if c is None else _LEX_INDEX[c]
+def lexicon_columns(word: str, heads: bool = False, forms: bool = False) -> list[int]:
+    """The word's `ner_crf.word_classes` as column indices after the gazetteer's
+    (LEX_FEATS, then HEAD_FEATS, then FORM_FEATS); none for lower-case words."""
+    return [_WORD_INDEX[f] for f in word_classes(word, heads, forms)]
 
 
 def bioes_allowed(tags: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -227,7 +245,10 @@ class BiLSTMTagger:
         assert w_gaz.shape[1] == n_gaz
         # the lexicon columns depend on the word form alone, so they join the cached word
         # inputs (`_word_inputs`); the package gazetteer's depend on the sentence
-        self.lexicon = n_gaz == len(GAZ_FEATS) + len(LEX_FEATS)
+        self.lexicon = n_gaz > len(GAZ_FEATS)
+        self.heads = n_gaz >= len(GAZ_FEATS) + lexicon_width(True, True)
+        self.forms = n_gaz == len(GAZ_FEATS) + lexicon_width(True, True, True)
+        assert n_gaz == len(GAZ_FEATS) + lexicon_width(self.lexicon, self.heads, self.forms)
         self._w_gaz = np.ascontiguousarray(w_gaz[:, : len(GAZ_FEATS)])
         self._w_lex = np.ascontiguousarray(w_gaz[:, len(GAZ_FEATS) :])
         self._bias = np.stack(
@@ -310,8 +331,7 @@ class BiLSTMTagger:
             g = x @ self._w_word + self._bias[:, None, :]  # (2, n_new, 4H)
             if self.lexicon:
                 for i, w in enumerate(new):
-                    k = lexicon_index(w)
-                    if k >= 0:
+                    for k in lexicon_columns(w, self.heads, self.forms):
                         g[:, i] += self._w_lex[:, k]
             for i, w in enumerate(new):
                 found[w] = g[:, i].copy()  # a copy: a view would keep all of `g` alive
