@@ -205,14 +205,16 @@ def test_fast_crf_scores_equal_the_attribute_sum(shipped) -> None:
         tagger.open(str(model_path("ner") / "ner" / "crf.model"))
         cw = CRFWeights.from_tagger(tagger)
     feats = shipped.features
-    assert feats.lexicon  # the shipped model uses lexicon classes: the test covers them
-    for words in SENTS[:3]:
+    # the shipped model uses lexicon classes, compound heads and form classes: the test
+    # covers them
+    assert feats.lexicon and feats.heads and feats.forms
+    for words in [s for s in SENTS if s]:
         cl = shipped.clusters(words)
         extra = feats.extras(words)
         slow = cw.emissions(token_features(words, cl, extra, feats.window, feats.rich))
         # with lexicon features, the fast path scores them itself (cached per word form)
-        cw.lexicon = feats.lexicon
-        fast_extra = feats.extras(words, lexicon=False) if cw.lexicon else extra
+        cw.lexicon, cw.heads, cw.forms = feats.lexicon, feats.heads, feats.forms
+        fast_extra = feats.extras(words, lexicon=False)
         fast = cw.doc_emissions([words], [cl], [fast_extra], feats.window)[0]
         np.testing.assert_allclose(fast, slow, atol=1e-4)
     # a whole document at once (an empty sentence included): the same floats per sentence

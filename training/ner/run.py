@@ -56,7 +56,8 @@ def ship(model_dir: Path, name: str) -> None:
             + "; see training/ner/MODEL_CARD_NER.md",
             "license": "CC BY 4.0 (GermEval 2014 annotations, incl. the entity gazetteer mined "
             "from them; floret vectors and word clusters from Leipzig CC BY 4.0 and Bundestag "
-            "public-domain text; lexicon classes looked up in simplemma, MIT, at run time)",
+            "public-domain text; lexicon, compound-head and form classes looked up in "
+            "simplemma, MIT, at run time)",
             "author": "Lagebild",
             "sources": [
                 {

@@ -136,13 +136,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--heads",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=True,
         help="with --lexicon: compound heads of unlisted capitalised words",
     )
     ap.add_argument(
         "--forms",
         action=argparse.BooleanOptionalAction,
-        default=False,
+        default=True,
         help="with --heads: whether listed capitalised words have other forms listed",
     )
     ap.add_argument("--folds", type=int, default=5, help="jackknife folds for --mined-gaz")

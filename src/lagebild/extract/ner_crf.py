@@ -7,7 +7,9 @@ baseline for GermEval 2014. Gazetteer features add what word features cannot: th
 package's own state/organisation lists (shared with the entity layer) and entity strings
 mined from GermEval train (jackknifed in training, see training/ner/train_crf.py), and
 `lexicon_class` says whether a capitalised word is a known German word (every noun is
-capitalised, so capitalisation alone says little). The same `token_features` function serves training
+capitalised, so capitalisation alone says little); `head_class` and `form_class` refine
+it (an unknown word ending in a known noun is a compound, a known word without a plural
+is likelier a name). The same `token_features` function serves training
 (training/ner/train_crf.py) and inference, so the two can never drift apart.
 
 The component stores its crfsuite model and the word->cluster table inside the
