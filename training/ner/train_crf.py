@@ -109,42 +109,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scheme", choices=("bio", "bioes"), default="bioes", help="training tags")
     ap.add_argument("--window", type=int, default=2, choices=(2, 3), help="neighbour window")
     ap.add_argument("--rich", action="store_true", help="far bigrams and cluster bigrams")
-    ap.add_argument(
-        "--package-gaz",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="package gazetteer features (states, aliases, CLDR names)",
-    )
-    ap.add_argument(
-        "--mined-gaz",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="gazetteer mined from train (jackknifed)",
-    )
-    ap.add_argument(
-        "--parts",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="mined names inside compounds (needs --mined-gaz)",
-    )
-    ap.add_argument(
-        "--lexicon",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="simplemma lexicon class of capitalised words",
-    )
-    ap.add_argument(
-        "--heads",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="with --lexicon: compound heads of unlisted capitalised words",
-    )
-    ap.add_argument(
-        "--forms",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="with --heads: whether listed capitalised words have other forms listed",
-    )
+    # feature groups, all on in the shipped recipe (--no-X switches one off)
+    for flag, what in (
+        ("package-gaz", "package gazetteer features (states, aliases, CLDR names)"),
+        ("mined-gaz", "gazetteer mined from train (jackknifed)"),
+        ("parts", "mined names inside compounds (needs --mined-gaz)"),
+        ("lexicon", "simplemma lexicon class of capitalised words"),
+        ("heads", "with --lexicon: compound heads of unlisted capitalised words"),
+        ("forms", "with --heads: whether listed capitalised words have other forms listed"),
+    ):
+        ap.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=True,
+                        help=what)
     ap.add_argument("--folds", type=int, default=5, help="jackknife folds for --mined-gaz")
     ap.add_argument("--verbose", action="store_true", help="crfsuite progress per iteration")
     ap.add_argument(
