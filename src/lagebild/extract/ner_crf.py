@@ -302,8 +302,8 @@ _MIN_HEAD, _MIN_MODIFIER, _LONG_HEAD = 4, 3, 6
 def head_class(word: str) -> str | None:
     """For a capitalised word simplemma does not list (`lx=unk`) and without a hyphen:
     `hd=long` if it ends in a listed German noun of at least six letters after a modifier
-    of at least three (*Raketenabwehrsystem*: *System*), `hd=short` if the noun at its end
-    has four or five letters (*Rosenberg*: *Berg*), else None.
+    of at least three (an unlisted *…ministerium* compound), `hd=short` if the noun at its
+    end has four or five letters (*…haus*), else None.
 
     Why: most unlisted capitalised words are either new compounds or names, and the
     lexicon class cannot tell them apart. Among the unlisted capitalised words of GermEval
@@ -570,9 +570,9 @@ class FeatureSet:
         lexicon: bool | None = None,
     ) -> list[list[str]] | None:
         """Gazetteer (and lexicon) features of each token on its own (None when no
-        gazetteer is used). `lexicon=False` leaves the lexicon classes (and compound
-        heads and form classes) out even if the model uses them: the ensemble's `CRFWeights` adds them per
-        word form, cached.
+        gazetteer is used). `lexicon=False` leaves the lexicon classes (with the compound
+        heads and form classes) out even if the model uses them: the ensemble's
+        `CRFWeights` adds them per word form, cached.
 
         Separate from `__call__` so the second stage can reuse them without recomputing.
         """
