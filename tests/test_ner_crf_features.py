@@ -85,6 +85,7 @@ def test_feature_set_config_round_trip() -> None:
         "lexicon": False,
         "heads": False,
         "forms": False,
+        "hyphens": False,
     }
     lex = FeatureSet(lexicon=True)
     assert lex.config()["lexicon"] is True

@@ -34,6 +34,7 @@ from lagebild.extract.ner_crf import (
     WordCache,
     form_class,
     head_class,
+    hyphen_class,
     lexicon_class,
     lexicon_features,
     token_features,
@@ -48,6 +49,7 @@ SENTS = [
     ["Der", "Rat", "in", "Paris", "tagte", "am", "Montag", "lange", "."],
     [],
     ["Die", "Quarkelministerium", "und", "Zorbelhaus", "Xqzvbrt", "in", "Zwickau", "."],
+    ["Der", "Xqz-Bericht", "kam", "."],
 ]
 
 
@@ -214,6 +216,7 @@ def test_fast_crf_scores_equal_the_attribute_sum(shipped) -> None:
         slow = cw.emissions(token_features(words, cl, extra, feats.window, feats.rich))
         # with lexicon features, the fast path scores them itself (cached per word form)
         cw.lexicon, cw.heads, cw.forms = feats.lexicon, feats.heads, feats.forms
+        cw.hyphens = feats.hyphens
         fast_extra = feats.extras(words, lexicon=False)
         fast = cw.doc_emissions([words], [cl], [fast_extra], feats.window)[0]
         np.testing.assert_allclose(fast, slow, atol=1e-4)
@@ -307,23 +310,35 @@ def test_form_classes_split_listed_words() -> None:
     assert lexicon_width(True, False, True) == len(LEX_FEATS)  # forms need heads
 
 
+def test_hyphen_classes_describe_the_first_part() -> None:
+    """A hyphenated capitalised word carries its first part's classes (`hyphen_class`),
+    the CRF's clue for the GermEval `-part` labels."""
+    assert hyphen_class("Xqz-Kommission") == "h1=lx=unk"
+    assert hyphen_class("Zorbelhaus-Bericht") == "h1=lx=unk|hd=short"
+    assert hyphen_class("Kommission") is None  # no hyphen
+    assert hyphen_class("-Kommission") is None  # no first part
+    assert "h1=lx=unk" in word_classes("Xqz-Kommission", hyphens=True)
+    assert not any(f.startswith("h1=") for f in word_classes("Xqz-Kommission"))
+
+
 def test_fast_crf_scores_fold_in_compound_heads() -> None:
     """With heads, the cached per-word CRF scores must still equal the attribute sums
     (a random CRF over the attributes the feature set produces)."""
     from lagebild.extract.ner_crf import CRFWeights
 
-    feats = FeatureSet(lexicon=True, heads=True, forms=True)
+    feats = FeatureSet(lexicon=True, heads=True, forms=True, hyphens=True)
     sents = [s for s in SENTS if s]
     xseqs = [token_features(w, [("c", "c", "c")] * len(w), feats.extras(w), feats.window)
              for w in sents]
     attrs = sorted({f for x in xseqs for fs in x for f in fs})
     # the heads and form classes are scored
-    assert {"hd=long", "+1hd=short", "-1hd=short", "fm=none", "-1fm=none"} <= set(attrs)
+    assert {"hd=long", "+1hd=short", "-1hd=short", "fm=none", "-1fm=none",
+            "h1=lx=unk"} <= set(attrs)
     rng = np.random.default_rng(5)
     labels = ["O", "S-PER", "S-LOC"]
     state = rng.normal(0, 1, (len(attrs), len(labels))).astype(np.float32)
     cw = CRFWeights(attrs, labels, state, np.zeros((3, 3), np.float32))
-    cw.lexicon, cw.heads, cw.forms = True, True, True
+    cw.lexicon, cw.heads, cw.forms, cw.hyphens = True, True, True, True
     for words, x in zip(sents, xseqs, strict=True):
         fast = cw.doc_emissions([words], [[("c", "c", "c")] * len(words)],
                                 [feats.extras(words, lexicon=False)], feats.window)[0]

@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     ):
         ap.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=True,
                         help=what)
+    ap.add_argument("--hyphens", action=argparse.BooleanOptionalAction, default=False,
+                    help="with --lexicon: lexicon classes of a hyphenated word's first part")
     ap.add_argument("--folds", type=int, default=5, help="jackknife folds for --mined-gaz")
     ap.add_argument("--verbose", action="store_true", help="crfsuite progress per iteration")
     ap.add_argument(
@@ -154,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     feats = FeatureSet(
         args.window, args.rich, args.package_gaz, mined, args.parts, args.lexicon,
         args.lexicon and args.heads, args.lexicon and args.heads and args.forms,
+        args.lexicon and args.hyphens,
     )
     fold_gaz: list[MinedGazetteer | None] = [None] * args.folds
     if mined is not None:
