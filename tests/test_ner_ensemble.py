@@ -36,7 +36,6 @@ from lagebild.extract.ner_crf import (
     head_class,
     hyphen_class,
     lexicon_class,
-    lexicon_features,
     token_features,
     word_classes,
 )
@@ -215,8 +214,7 @@ def test_fast_crf_scores_equal_the_attribute_sum(shipped) -> None:
         extra = feats.extras(words)
         slow = cw.emissions(token_features(words, cl, extra, feats.window, feats.rich))
         # with lexicon features, the fast path scores them itself (cached per word form)
-        cw.lexicon, cw.heads, cw.forms = feats.lexicon, feats.heads, feats.forms
-        cw.hyphens = feats.hyphens
+        cw.word_classes = feats.word_classes
         fast_extra = feats.extras(words, lexicon=False)
         fast = cw.doc_emissions([words], [cl], [fast_extra], feats.window)[0]
         np.testing.assert_allclose(fast, slow, atol=1e-4)
@@ -270,7 +268,7 @@ def test_lexicon_classes_separate_common_words_from_unknown_ones() -> None:
     assert lexicon_class("Xqzvbrt") == "lx=unk"
     assert lexicon_class("reiste") is None  # lower-case words get no class
     words = ["Gestern", "reiste", "Xqzvbrt", "ab"]
-    assert lexicon_features(words) == [["lx=cap"], [], ["lx=unk"], []]
+    assert FeatureSet(lexicon=True).extras(words) == [["lx=cap"], [], ["lx=unk"], []]
     hot = gaz_multi_hot(words, lexicon=True)
     assert hot.shape == (4, len(GAZ_FEATS) + len(LEX_FEATS))
     assert hot[:, len(GAZ_FEATS):].sum(1).tolist() == [1.0, 0.0, 1.0, 0.0]
@@ -289,7 +287,7 @@ def test_compound_heads_split_unlisted_words() -> None:
     assert word_classes("Quarkelministerium", heads=True) == ("lx=unk", "hd=long")
     assert word_classes("reiste", heads=True) == ()
     words = ["Zorbelhaus", "reiste", "Xqzvbrt"]
-    assert lexicon_features(words, heads=True) == [["lx=unk", "hd=short"], [], ["lx=unk"]]
+    assert FeatureSet(lexicon=True, heads=True).extras(words) == [["lx=unk", "hd=short"], [], ["lx=unk"]]
     hot = gaz_multi_hot(words, lexicon=True, heads=True)
     assert hot.shape == (3, len(GAZ_FEATS) + len(LEX_FEATS) + len(HEAD_FEATS))
     assert hot[0, len(GAZ_FEATS) + len(LEX_FEATS) + HEAD_FEATS.index("hd=short")] == 1.0
@@ -304,7 +302,7 @@ def test_form_classes_split_listed_words() -> None:
     assert form_class("Xqzvbrt") is None  # unlisted words get a head class instead
     assert form_class("reiste") is None
     words = ["Soldat", "Xqzvbrt", "Zorbelhaus"]
-    assert lexicon_features(words, heads=True, forms=True) == [
+    assert FeatureSet(lexicon=True, heads=True, forms=True).extras(words) == [
         ["lx=self"], ["lx=unk"], ["lx=unk", "hd=short"]]
     assert lexicon_width(True, True, True) == len(LEX_FEATS) + len(HEAD_FEATS) + len(FORM_FEATS)
     assert lexicon_width(True, False, True) == len(LEX_FEATS)  # forms need heads
@@ -338,7 +336,7 @@ def test_fast_crf_scores_fold_in_compound_heads() -> None:
     labels = ["O", "S-PER", "S-LOC"]
     state = rng.normal(0, 1, (len(attrs), len(labels))).astype(np.float32)
     cw = CRFWeights(attrs, labels, state, np.zeros((3, 3), np.float32))
-    cw.lexicon, cw.heads, cw.forms, cw.hyphens = True, True, True, True
+    cw.word_classes = feats.word_classes
     for words, x in zip(sents, xseqs, strict=True):
         fast = cw.doc_emissions([words], [[("c", "c", "c")] * len(words)],
                                 [feats.extras(words, lexicon=False)], feats.window)[0]

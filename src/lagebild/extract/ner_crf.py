@@ -32,7 +32,7 @@ import json
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -378,13 +378,6 @@ def word_classes(
     return out
 
 
-def lexicon_features(
-    words: Sequence[str], heads: bool = False, forms: bool = False, hyphens: bool = False
-) -> list[list[str]]:
-    """Per token, its `word_classes` (an empty list for lower-case tokens)."""
-    return [list(word_classes(w, heads, forms, hyphens)) for w in words]
-
-
 def _odd(word: str) -> bool:
     """Words the one-line-per-entry gazetteer file cannot hold."""
     return not word or any(c in word for c in " \t\n\r")
@@ -608,9 +601,14 @@ class FeatureSet:
             pk = package_gazetteer_features(words) if pk is None else pk
             extra = pk if extra is None else [a + b for a, b in zip(extra, pk, strict=True)]
         if self.lexicon if lexicon is None else lexicon:
-            lx = lexicon_features(words, self.heads, self.forms, self.hyphens)
+            lx = [list(self.word_classes(w)) for w in words]
             extra = lx if extra is None else [a + b for a, b in zip(extra, lx, strict=True)]
         return extra
+
+    def word_classes(self, word: str) -> tuple[str, ...]:
+        """The word's `word_classes` with this set's switches (with `lexicon` on): the
+        extra features that depend on the word form alone."""
+        return word_classes(word, self.heads, self.forms, self.hyphens)
 
     def __call__(
         self,
@@ -840,12 +838,11 @@ class CRFWeights:
         self.state = np.vstack([state, np.zeros((1, len(labels)), np.float32)])
         self.trans = trans
         self._cache = WordCache(8_000)
-        # set by CRFNer.set_ensemble for models with lexicon features: a word's lexicon
-        # class is then scored with its cached own and neighbour scores (`_word_scores`),
-        # and the caller leaves it out of the extra features
-        self.lexicon = False
-        # with `lexicon`: the compound heads and form classes too (`word_classes`)
-        self.heads = self.forms = self.hyphens = False
+        # set by CRFNer.set_ensemble for models with lexicon features (the feature set's
+        # `FeatureSet.word_classes`): a word's classes are then scored with its cached own
+        # and neighbour scores (`_word_scores`), and the caller leaves them out of the
+        # extra features
+        self.word_classes: Callable[[str], tuple[str, ...]] | None = None
         # an extra (gazetteer, lexicon) feature's own, previous- and next-token rows
         self._extra_row_cache: dict[str, tuple[int, int, int]] = {}
 
@@ -970,13 +967,13 @@ class CRFWeights:
         ctxs = [_ctx_cached(w, c, window) for w, c in keys]
         own = summed([_own_cached(w, c) for w, c in keys])
         near = np.stack([summed([ctx[off] for ctx in ctxs]) for off in offs], axis=1)
-        if self.lexicon:
+        if self.word_classes is not None:
             # as an extra feature, class f of word j is scored at j (f), at j + 1 ("-1f")
             # and at j - 1 ("+1f"): the neighbour offsets -1 and +1 of its cached scores
             state = self.state
             k_prev, k_next = offs.index(-1), offs.index(1)
             for i, (w, _) in enumerate(keys):
-                for f in word_classes(w, self.heads, self.forms, self.hyphens):
+                for f in self.word_classes(w):
                     own_row, prev_row, next_row = self._extra_rows(f)
                     own[i] += state[own_row]
                     near[i, k_prev] += state[prev_row]
@@ -1112,7 +1109,8 @@ class CRFNer:
         assert not feats.rich, "the ensemble's fast CRF scores assume rich=False"
         pks = [package_gazetteer_features(words) for words in sents]  # both models use it
         nn = self._neural.emissions(sents, pks)  # type: ignore[attr-defined]
-        lexicon = False if cw.lexicon else None  # cw scores the lexicon classes itself
+        # cw scores the lexicon classes itself
+        lexicon = False if cw.word_classes is not None else None
         crf = cw.doc_emissions(
             sents, clusters, [feats.extras(ws, pk=pk, lexicon=lexicon) for ws, pk in
                               zip(sents, pks, strict=True)], feats.window
@@ -1132,9 +1130,7 @@ class CRFNer:
             assert self._tagger is not None
             self._crf_weights = CRFWeights.from_tagger(self._tagger)
         cw = self._crf_weights
-        cw.lexicon = self.features.lexicon
-        cw.heads, cw.forms = self.features.heads, self.features.forms
-        cw.hyphens = self.features.hyphens
+        cw.word_classes = self.features.word_classes if self.features.lexicon else None
         self._labels = tuple(cw.labels)
         self._neural = neural
         self.ensemble_weight = weight
